@@ -1,0 +1,77 @@
+"""costshare: split a library consortium's e-resource bills among its members."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | Config = Config) -> Flask:
+    """Build the application: configuration, extensions, blueprints, errors, commands."""
+    config = config_class() if isinstance(config_class, type) else config_class
+    app = Flask(
+        __name__,
+        instance_path=str(config.INSTANCE_PATH),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from costshare import db
+    from costshare.extensions import csrf, limiter, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from costshare.access import check_every_route_has_a_rule
+    from costshare.api.views import blueprint as api
+    from costshare.auth.views import blueprint as auth
+    from costshare.home.views import blueprint as home
+    from costshare.members.views import blueprint as members
+
+    for blueprint in (auth, home, members, api):
+        app.register_blueprint(blueprint)
+    check_every_route_has_a_rule(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from costshare.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from costshare.formatting import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from costshare.security import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from costshare.cli import register
+
+    register(app)

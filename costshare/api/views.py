@@ -1,0 +1,59 @@
+"""The JSON API `/api/v1`: token authentication, the same access rules as the pages.
+
+Each feature adds its endpoints to `blueprint` in its own module (`api_*.py`),
+imported at the bottom of this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import Select
+from werkzeug.exceptions import BadRequest
+
+from costshare.access import access
+from costshare.api.openapi import PAGE_PARAMETERS, build_document, document, list_of, ref
+from costshare.db import get_session
+from costshare.extensions import csrf
+from costshare.pagination import page_args, paginate
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer tokens, never cookies, authenticate the API: a forged cross-site post has no way in.
+csrf.exempt(blueprint)
+
+
+def paginated(query: Select[Any], serialize: Callable[[Any], dict[str, Any]]):
+    """Answer one page of `query` in the list shape scripts rely on."""
+    number, per_page = page_args(50)
+    page = paginate(get_session(), query, number, per_page)
+    return jsonify(
+        {
+            "items": [serialize(item) for item in page.items],
+            "count": page.total,
+            "page": page.number,
+            "per_page": page.per_page,
+        }
+    )
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object, or answer 400 with a sentence."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
+@blueprint.route("/openapi.json")
+@access("public")
+@document("This document", {200: {"type": "object"}}, tags=["public"])
+def openapi():
+    return jsonify(build_document(current_app))
+
+
+__all__ = ["PAGE_PARAMETERS", "blueprint", "document", "json_body", "list_of", "paginated", "ref"]
+
+# Feature endpoints register themselves on `blueprint` when imported.
+from costshare.api import api_members  # noqa: E402, F401

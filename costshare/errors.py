@@ -1,0 +1,164 @@
+"""Error pages and JSON errors: a user never sees a traceback.
+
+Services raise `ServiceError` (a sentence for the user, and the form field it
+belongs to); a database constraint that still fires is turned into a sentence
+by `constraint_message`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+
+class ServiceError(ValueError):
+    """A use case refused: `message` is for the user, `field` names the form field."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+
+class ConflictError(ServiceError):
+    """Someone else changed the object since it was read."""
+
+    status = 409
+
+
+def ensure_version(obj: Any, version: int | None, what: str) -> None:
+    """Refuse to save `obj` when it changed since the user read it (no lost update)."""
+    if version is not None and obj.version != version:
+        raise ConflictError(
+            f"Someone else saved this {what} after you opened it. "
+            "Reload the page to see their changes, then make yours again."
+        )
+
+
+#: Named constraints and the sentence each one means to a user.
+CONSTRAINT_MESSAGES = {
+    "uq_member_code": "Another member already has this code.",
+    "uq_member_fact_member_year_name": "This member already has a value for this fact and year.",
+    "uq_vendor_name": "A vendor with this name already exists.",
+    "uq_resource_vendor_name": "This vendor already has a resource with this name.",
+    "uq_quote_round_offer_number": "This offer already has a round with this number.",
+    "uq_solo_price_round_member": "This round already has a solo price for this member.",
+    "uq_participation_offer_member": "This member is already listed on this offer.",
+    "uq_formula_name": "A formula with this name already exists.",
+    "uq_allocation_offer_year_status": (
+        "This offer already has an allocation in this state for this year."
+    ),
+    "uq_invoice_number": "An invoice with this number already exists.",
+    "uq_user_email": "A user with this email already exists.",
+    "uq_usage_import_member_checksum": "This file has already been imported for this member.",
+    "uq_sushi_credential_member_vendor": (
+        "This member already has SUSHI credentials for this vendor."
+    ),
+    "non_negative": "Amounts and figures cannot be negative.",
+    "iso_code": "A currency must be a three-letter ISO 4217 code such as EUR.",
+    "term_ends_after_start": "The term must end after it starts.",
+    "member_role_has_member": "A member user belongs to exactly one member; staff to none.",
+}
+
+
+def _sqlite_unique_columns() -> dict[str, str]:
+    """Map SQLite's "table.col, table.col" wording of a unique violation to the constraint name.
+
+    SQLite names a failed CHECK constraint but, for UNIQUE, only lists the columns.
+    """
+    from costshare.models import Base
+
+    names = {}
+    for table in Base.metadata.tables.values():
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint) and isinstance(constraint.name, str):
+                columns = ", ".join(f"{table.name}.{c.name}" for c in constraint.columns)
+                names[columns] = constraint.name
+    return names
+
+
+def constraint_name(error: IntegrityError) -> str | None:
+    """Return the name of the constraint an IntegrityError reports, when it can be told."""
+    text = str(error.orig)
+    name = getattr(getattr(error.orig, "diag", None), "constraint_name", None)  # PostgreSQL
+    if name:
+        return name
+    if text.startswith("UNIQUE constraint failed: "):
+        return _sqlite_unique_columns().get(text.removeprefix("UNIQUE constraint failed: ").strip())
+    if text.startswith("CHECK constraint failed: "):
+        return text.removeprefix("CHECK constraint failed: ").strip()
+    return None
+
+
+def constraint_message(error: IntegrityError) -> str:
+    """Turn a constraint violation into the sentence that explains it."""
+    name = constraint_name(error) or ""
+    for key, message in CONSTRAINT_MESSAGES.items():
+        if key in name:
+            return message
+    text = str(error.orig).upper()
+    if "FOREIGN KEY" in text:
+        return "This refers to something that does not exist, or is still used elsewhere."
+    if "UNIQUE" in text or "DUPLICATE" in text:
+        return "This would create a duplicate."
+    return "The change breaks a rule of the data and was not saved."
+
+
+def wants_json() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, details: Any = None):
+    response = jsonify({"error": message, "details": details})
+    response.status_code = status
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if wants_json():
+            response = json_error(status, error.description or error.name)
+            if status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="costshare"'
+            return response
+        return render_template("errors/error.html", error=error, status=status), status
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        if wants_json():
+            return json_error(error.status, error.message, error.details)
+        return render_template(
+            "errors/error.html", status=error.status, message=error.message
+        ), error.status
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        message = constraint_message(error)
+        if wants_json():
+            return json_error(409, message)
+        return render_template("errors/error.html", status=409, message=message), 409
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error: StaleDataError):
+        message = "Someone else saved this in the meantime; reload the page and try again."
+        if wants_json():
+            return json_error(409, message)
+        return render_template("errors/error.html", status=409, message=message), 409
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side. The error was logged; please try again."
+        if wants_json():
+            return json_error(500, message)
+        return render_template("errors/error.html", status=500, message=message), 500

@@ -1,0 +1,69 @@
+"""Read-side queries for members: latest facts, deals joined, this year's bill."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from costshare.allocations.models import Allocation, AllocationLine
+from costshare.members.models import MemberFact
+from costshare.offers.models import Participation
+
+
+def latest_facts(
+    session: Session, member_ids: Iterable[int]
+) -> dict[int, dict[str, tuple[int, Decimal]]]:
+    """Return, per member, each fact's most recent (year, value)."""
+    ids = list(member_ids)
+    latest: dict[int, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    if not ids:
+        return latest
+    rows = session.execute(
+        select(MemberFact.member_id, MemberFact.name, MemberFact.year, MemberFact.value)
+        .where(MemberFact.member_id.in_(ids))
+        .order_by(MemberFact.year)
+    )
+    for member_id, name, year, value in rows:
+        latest[member_id][name] = (year, value)  # later years overwrite earlier ones
+    return latest
+
+
+def deals_joined(session: Session, member_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(member_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Participation.member_id, func.count())
+        .where(Participation.member_id.in_(ids), Participation.status == "joined")
+        .group_by(Participation.member_id)
+    )
+    return dict(rows.all())
+
+
+def bills_for_year(
+    session: Session, member_ids: Iterable[int], year: int
+) -> dict[int, dict[str, Decimal]]:
+    """Return, per member, what final allocations of `year` bill it, per currency.
+
+    Amounts are added in Python: SQLite keeps Numeric as floating point.
+    """
+    ids = list(member_ids)
+    bills: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    if not ids:
+        return bills
+    rows = session.execute(
+        select(AllocationLine.member_id, Allocation.currency, AllocationLine.amount)
+        .join(Allocation, Allocation.id == AllocationLine.allocation_id)
+        .where(
+            AllocationLine.member_id.in_(ids),
+            Allocation.status == "final",
+            Allocation.year == year,
+        )
+    )
+    for member_id, currency, amount in rows:
+        bills[member_id][currency] += amount
+    return bills
