@@ -43,12 +43,39 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from costshare.access import check_every_route_has_a_rule
+    from costshare.allocations.views import blueprint as allocations
     from costshare.api.views import blueprint as api
+    from costshare.audit.views import blueprint as audit
     from costshare.auth.views import blueprint as auth
+    from costshare.formulas.views import blueprint as formulas
     from costshare.home.views import blueprint as home
+    from costshare.invoices.views import blueprint as invoices
     from costshare.members.views import blueprint as members
+    from costshare.negotiation.views import blueprint as negotiation
+    from costshare.offers.views import blueprint as offers
+    from costshare.portal.views import blueprint as portal
+    from costshare.statements.views import blueprint as statements
+    from costshare.usage.views import blueprint as usage
+    from costshare.users.views import blueprint as users
+    from costshare.vendors.views import blueprint as vendors
 
-    for blueprint in (auth, home, members, api):
+    for blueprint in (
+        auth,
+        home,
+        members,
+        vendors,
+        offers,
+        formulas,
+        allocations,
+        negotiation,
+        usage,
+        invoices,
+        statements,
+        portal,
+        users,
+        audit,
+        api,
+    ):
         app.register_blueprint(blueprint)
     check_every_route_has_a_rule(app)
 

@@ -89,6 +89,14 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with)
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join((text or "").splitlines())
 
+    nav_endpoints = frozenset()
+
     @app.context_processor
     def consortium() -> dict[str, Any]:
-        return {"consortium_name": app.config["CONSORTIUM_NAME"]}
+        nonlocal nav_endpoints
+        if not nav_endpoints:
+            # Endpoints with a URL that needs no arguments: what a menu can link to.
+            nav_endpoints = frozenset(
+                rule.endpoint for rule in app.url_map.iter_rules() if not rule.arguments
+            )
+        return {"consortium_name": app.config["CONSORTIUM_NAME"], "nav_endpoints": nav_endpoints}

@@ -1,6 +1,7 @@
 """Every route has an access rule, and the rule holds — driven by a registry.
 
-`REGISTRY` lists every endpoint of the app with the URL arguments to try it
+`REGISTRY` (tests/access_registry.py and each tests/<feature>/access.py) lists
+every endpoint of the app with the URL arguments to try it
 with: always objects of *another* member than the logged-in member user's, so
 a member user must get 404 wherever a member's object is involved. The test
 fails for any endpoint missing from the registry, so a new route cannot ship
@@ -9,48 +10,14 @@ without being tried here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 from flask import Flask, url_for
 
 from costshare.access import rule_for
+from tests.access_registry import build_objects, registry
 from tests.factories import World
 
-
-@dataclass(frozen=True)
-class Entry:
-    #: URL arguments built from the world (objects of the *other* member), or None for none.
-    args: Callable[[World], dict[str, Any]] | None = None
-    #: What a member user of the *own* member gets: "404" (another member's, or staff only)
-    #: or "allowed" (its own things: the home page, its account).
-    member: str = "404"
-    #: Form fields to post, so validation is not what answers.
-    data: Callable[[World], dict[str, Any]] | None = None
-
-
-def _none(world: World) -> dict[str, Any]:
-    return {}
-
-
-REGISTRY: dict[str, Entry] = {
-    "static": Entry(lambda w: {"filename": "app.css"}, member="allowed"),
-    "auth.login": Entry(member="allowed"),
-    "auth.logout": Entry(member="allowed"),
-    "auth.account": Entry(member="allowed"),
-    "auth.change_password": Entry(member="allowed"),
-    "auth.create_own_token": Entry(member="allowed"),
-    "auth.revoke_own_token": Entry(lambda w: {"token_id": w.objects["other_token_id"]}),
-    "home.index": Entry(member="allowed"),
-    "home.health": Entry(member="allowed"),
-    "members.index": Entry(),
-    "members.detail": Entry(lambda w: {"member_id": w.other.id}),
-    "api.openapi": Entry(member="allowed"),
-    "api.members": Entry(member="allowed"),
-    "api.member": Entry(lambda w: {"member_id": w.other.id}),
-}
+REGISTRY = registry()
 
 
 def _rules(app: Flask):
@@ -97,6 +64,7 @@ def world_with_tokens(world: World, session) -> World:
     world.objects["other_token_id"] = (
         session.query(ApiToken).filter_by(user_id=world.other_member_user.id).first().id
     )
+    build_objects(session, world)
     return world
 
 
@@ -118,7 +86,9 @@ def test_anonymous_users_are_sent_to_login_or_get_401(app, client, world_with_to
             assert response.status_code in (302, 400), (method, url, response.status_code)
 
 
-def test_member_users_get_404_for_everything_of_another_member(app, as_member, world_with_tokens) -> None:
+def test_member_users_get_404_for_everything_of_another_member(
+    app, as_member, world_with_tokens
+) -> None:
     world = world_with_tokens
     client = as_member
     for rule, method in _rules(app):
@@ -134,7 +104,9 @@ def test_member_users_get_404_for_everything_of_another_member(app, as_member, w
         assert response.status_code == 404, (method, url, response.status_code)
 
 
-def test_negotiators_cannot_reach_coordinator_actions(app, as_negotiator, world_with_tokens) -> None:
+def test_negotiators_cannot_reach_coordinator_actions(
+    app, as_negotiator, world_with_tokens
+) -> None:
     world = world_with_tokens
     client = as_negotiator
     for rule, method in _rules(app):

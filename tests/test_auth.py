@@ -73,7 +73,11 @@ def test_passwords_are_stored_hashed(session, world) -> None:
 def test_change_own_password(as_member, world, session) -> None:
     response = as_member.post_form(
         "/account/password",
-        {"current_password": PASSWORD, "password": "a new long password", "confirm": "a new long password"},
+        {
+            "current_password": PASSWORD,
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
     )
     assert response.status_code == 302
     as_member.post_form("/logout")
@@ -83,7 +87,11 @@ def test_change_own_password(as_member, world, session) -> None:
 def test_change_password_needs_the_current_one(as_member) -> None:
     response = as_member.post_form(
         "/account/password",
-        {"current_password": "nope", "password": "a new long password", "confirm": "a new long password"},
+        {
+            "current_password": "nope",
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
     )
     assert response.status_code == 400
     assert "This is not your current password." in response.get_data(as_text=True)

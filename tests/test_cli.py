@@ -38,7 +38,15 @@ def test_seed_demo_leaves_a_database_with_data_alone(runner, world) -> None:
 
 def test_create_user_reads_the_password_twice_from_stdin(runner, world, session) -> None:
     result = runner.invoke(
-        args=["costshare", "create-user", "New@Example.org", "--role", "member", "--member", world.own.code],
+        args=[
+            "costshare",
+            "create-user",
+            "New@Example.org",
+            "--role",
+            "member",
+            "--member",
+            world.own.code,
+        ],
         input="long enough password\nlong enough password\n",
     )
     assert result.exit_code == 0, result.output
@@ -48,17 +56,26 @@ def test_create_user_reads_the_password_twice_from_stdin(runner, world, session)
 
 def test_create_user_refuses_bad_input_with_one_line_and_exit_2(runner, world) -> None:
     cases = [
-        (["x@example.org", "--role", "member", "--member", "NOPE"], "There is no member with the code NOPE."),
+        (
+            ["x@example.org", "--role", "member", "--member", "NOPE"],
+            "There is no member with the code NOPE.",
+        ),
         (["x@example.org", "--role", "member"], "A member user needs the code of its member."),
-        (["x@example.org", "--role", "coordinator", "--member", world.own.code], "Only member users"),
+        (
+            ["x@example.org", "--role", "coordinator", "--member", world.own.code],
+            "Only member users",
+        ),
         ([world.coordinator.email, "--role", "coordinator"], "already exists"),
     ]
     for args, message in cases:
-        result = runner.invoke(args=["costshare", "create-user", *args], input="long enough password\n" * 2)
+        result = runner.invoke(
+            args=["costshare", "create-user", *args], input="long enough password\n" * 2
+        )
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output
     result = runner.invoke(
-        args=["costshare", "create-user", "y@example.org", "--role", "negotiator"], input="short\nshort\n"
+        args=["costshare", "create-user", "y@example.org", "--role", "negotiator"],
+        input="short\nshort\n",
     )
     assert result.exit_code == 2 and "at least 10 characters" in result.output
     result = runner.invoke(
@@ -69,7 +86,9 @@ def test_create_user_refuses_bad_input_with_one_line_and_exit_2(runner, world) -
 
 
 def test_create_token_prints_the_token_as_the_last_word(runner, world, session, client) -> None:
-    result = runner.invoke(args=["costshare", "create-token", world.negotiator.email, "--name", "ci"])
+    result = runner.invoke(
+        args=["costshare", "create-token", world.negotiator.email, "--name", "ci"]
+    )
     assert result.exit_code == 0
     secret = result.output.split()[-1]
     assert session.scalar(select(ApiToken).where(ApiToken.name == "ci")).token_hash != secret

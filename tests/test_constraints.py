@@ -35,7 +35,9 @@ def test_negative_amount(session) -> None:
     offer = create_offer(session, joined=[member])
     error = _refused(
         session,
-        lambda: session.add(SoloPrice(round=offer.current_round, member=member, amount=Decimal("-1.00"))),
+        lambda: session.add(
+            SoloPrice(round=offer.current_round, member=member, amount=Decimal("-1.00"))
+        ),
     )
     assert constraint_name(error) == "ck_solo_price_amount_non_negative"
     assert constraint_message(error) == "Amounts and figures cannot be negative."
@@ -44,7 +46,8 @@ def test_negative_amount(session) -> None:
 def test_second_fact_for_the_same_member_year_and_name(session) -> None:
     member = create_member(session, facts={(2026, "fte"): 100})
     error = _refused(
-        session, lambda: session.add(MemberFact(member=member, year=2026, name="fte", value=Decimal(5)))
+        session,
+        lambda: session.add(MemberFact(member=member, year=2026, name="fte", value=Decimal(5))),
     )
     assert constraint_name(error) == "uq_member_fact_member_year_name"
     assert constraint_message(error) == "This member already has a value for this fact and year."
@@ -55,7 +58,10 @@ def test_duplicate_invoice_number(session) -> None:
     session.add(Invoice(member=member, year=2027, currency="EUR", number="CS-2027-0001"))
     session.flush()
     error = _refused(
-        session, lambda: session.add(Invoice(member=member, year=2027, currency="EUR", number="CS-2027-0001"))
+        session,
+        lambda: session.add(
+            Invoice(member=member, year=2027, currency="EUR", number="CS-2027-0001")
+        ),
     )
     assert constraint_name(error) == "uq_invoice_number"
     assert constraint_message(error) == "An invoice with this number already exists."
@@ -67,7 +73,7 @@ def test_currency_must_be_an_iso_code(session) -> None:
 
 
 def test_the_app_answers_a_constraint_with_a_sentence(app, session) -> None:
-    """An IntegrityError that reaches a request becomes a 409 page or JSON error, not a traceback."""
+    """An IntegrityError reaching a request becomes a 409 page or JSON error, not a traceback."""
     create_member(session, code="DUP")
     error = _refused(session, lambda: create_member(session, code="DUP"))
     handler = app.error_handler_spec[None][None][IntegrityError]
@@ -77,4 +83,7 @@ def test_the_app_answers_a_constraint_with_a_sentence(app, session) -> None:
     with app.test_request_context("/api/v1/members"):
         response = handler(error)
     assert response.status_code == 409
-    assert response.get_json() == {"error": "Another member already has this code.", "details": None}
+    assert response.get_json() == {
+        "error": "Another member already has this code.",
+        "details": None,
+    }

@@ -15,7 +15,9 @@ def test_404_page(as_coordinator) -> None:
 
 
 def test_api_404_is_json(client, world) -> None:
-    response = client.get("/api/v1/nothing", headers={"Authorization": f"Bearer {world.tokens['coordinator']}"})
+    response = client.get(
+        "/api/v1/nothing", headers={"Authorization": f"Bearer {world.tokens['coordinator']}"}
+    )
     assert response.status_code == 404
     assert response.get_json()["error"]
 
@@ -40,7 +42,9 @@ def test_too_large_upload_gets_the_413_page(app, as_coordinator) -> None:
     assert "File too large" in response.get_data(as_text=True)
 
 
-def test_an_unexpected_error_shows_a_sentence_not_a_traceback(database_url, tmp_path, monkeypatch) -> None:
+def test_an_unexpected_error_shows_a_sentence_not_a_traceback(
+    database_url, tmp_path, monkeypatch
+) -> None:
     monkeypatch.setenv("COSTSHARE_INSTANCE_PATH", str(tmp_path))
     app = create_app(TestConfig(database_url))
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -53,8 +57,8 @@ def test_an_unexpected_error_shows_a_sentence_not_a_traceback(database_url, tmp_
     monkeypatch.setattr(services, "glance", broken)
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    from tests.factories import PASSWORD, create_user
     from costshare.db import get_session
+    from tests.factories import PASSWORD, create_user
 
     with app.app_context():
         session = get_session()

@@ -26,7 +26,9 @@ def test_member_users_land_on_their_own_page(as_member, world) -> None:
 
 def test_members_list_is_paginated_50_a_page_with_latest_facts(as_coordinator, session) -> None:
     for n in range(60):
-        create_member(session, code=f"Z{n:03d}", facts={(2024, "fte"): 100 + n, (2026, "fte"): 2000 + n})
+        create_member(
+            session, code=f"Z{n:03d}", facts={(2024, "fte"): 100 + n, (2026, "fte"): 2000 + n}
+        )
     first = as_coordinator.get("/members/?q=z").get_data(as_text=True)
     assert len(re.findall(r'href="/members/\d+"', first)) == 50
     assert "Page 1 of 2" in first

@@ -56,4 +56,11 @@ def openapi():
 __all__ = ["PAGE_PARAMETERS", "blueprint", "document", "json_body", "list_of", "paginated", "ref"]
 
 # Feature endpoints register themselves on `blueprint` when imported.
-from costshare.api import api_members  # noqa: E402, F401
+from costshare.api import (  # noqa: E402, F401
+    api_allocations,
+    api_invoices,
+    api_members,
+    api_negotiation,
+    api_offers,
+    api_usage,
+)

@@ -17,7 +17,8 @@ def test_coordinator_logs_in_and_sees_the_consortium(page, live_server) -> None:
 
 def test_a_wrong_password_is_shown_beside_the_field(page, live_server) -> None:
     log_in(page, live_server, "coordinator@demo.costshare.org", "not the password")
-    assert page.locator(".field.has-error .error").inner_text() == "The email or the password is wrong."
+    error = page.locator(".field.has-error .error").inner_text()
+    assert error == "The email or the password is wrong."
 
 
 def test_member_user_lands_on_its_own_page(page, live_server) -> None:

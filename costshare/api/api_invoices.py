@@ -1,0 +1,5 @@
+"""API: billing runs, invoices and their PDFs."""
+
+from __future__ import annotations
+
+from costshare.api.views import blueprint  # noqa: F401 - endpoints are added to it here

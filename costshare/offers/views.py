@@ -1,0 +1,7 @@
+"""Offers, quote rounds and participation."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("offers", __name__, url_prefix="/offers")
