@@ -1,0 +1,218 @@
+"""Turn an offer, its current quote round, its members' facts and a formula into an engine scenario.
+
+Every page that computes a split — the allocation workspace, the negotiation
+what-ifs, cost per use — builds its input here, so that they all agree on
+which facts, solo prices and previous shares a member brings.
+
+Which facts: for the billed calendar year Y, each fact's most recent value in a
+year ≤ Y (so a 2027 term uses 2026's FTE when 2027's is not entered yet);
+`facts_year` in the result says which year each member's each fact came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from costshare.allocations.models import Allocation, AllocationLine
+from costshare.errors import ServiceError
+from costshare.members.models import Member, MemberFact
+from costshare.offers.models import Offer, Participation, QuoteRound, SoloPrice
+
+#: The round's keys that the engine reads as the price (spec/allocation.md section 1).
+PRICE_KEYS = ("total", "pricing", "price_list", "term", "surcharge", "subsidy")
+#: Formula keys stored with a formula that go to the scenario's top level.
+FORMULA_TOP_KEYS = ("derived", "groups")
+
+#: Sources of extra numeric attributes (e.g. usage), by attribute name:
+#: (session, offer, members, billed year) → {member_id: value}.
+AttributeSource = Callable[[Session, Offer, list[Member], int], dict[int, Decimal]]
+ATTRIBUTE_SOURCES: dict[str, AttributeSource] = {}
+
+
+@dataclass
+class ScenarioInput:
+    """An engine scenario and where its figures came from."""
+
+    scenario: dict[str, Any]
+    offer: Offer
+    round: QuoteRound
+    term_year: int
+    year: int
+    members: list[Member]
+    #: member code → fact name → the calendar year its value was taken from.
+    facts_year: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def billed_year(offer: Offer, term_year: int) -> int:
+    """Return the calendar year billed for `term_year` (1 = the term's first year)."""
+    if not 1 <= term_year <= offer.term_years:
+        raise ServiceError(
+            f"This offer's term has {offer.term_years} year(s); there is no year {term_year}.",
+            field="term_year",
+        )
+    return offer.term_start.year + term_year - 1
+
+
+def participants(offer: Offer) -> list[Member]:
+    """Return the members that joined the offer, by code."""
+    return sorted(
+        (p.member for p in offer.participations if p.status == "joined"), key=lambda m: m.code
+    )
+
+
+def latest_facts(
+    session: Session, member_ids: Iterable[int], year: int
+) -> dict[int, dict[str, tuple[int, Decimal]]]:
+    """Return each member's facts as of `year`: name → (year taken from, value)."""
+    ids = list(member_ids)
+    facts: dict[int, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    if not ids:
+        return facts
+    rows = session.execute(
+        select(MemberFact.member_id, MemberFact.name, MemberFact.year, MemberFact.value)
+        .where(MemberFact.member_id.in_(ids), MemberFact.year <= year)
+        .order_by(MemberFact.year)
+    )
+    for member_id, name, fact_year, value in rows:
+        facts[member_id][name] = (fact_year, value)
+    return facts
+
+
+def solo_prices(session: Session, round_id: int) -> dict[int, Decimal]:
+    rows = session.execute(
+        select(SoloPrice.member_id, SoloPrice.amount).where(SoloPrice.round_id == round_id)
+    )
+    return dict(rows.all())
+
+
+def previous_shares(
+    session: Session, offer: Offer, year: int, member_ids: list[int]
+) -> dict[int, Decimal]:
+    """Return what each member paid for the same resource in last year's final allocation."""
+    if not member_ids:
+        return {}
+    rows = session.execute(
+        select(AllocationLine.member_id, AllocationLine.amount)
+        .join(Allocation, Allocation.id == AllocationLine.allocation_id)
+        .join(Offer, Offer.id == Allocation.offer_id)
+        .where(
+            Offer.resource_id == offer.resource_id,
+            Allocation.status == "final",
+            Allocation.year == year - 1,
+            Allocation.currency == offer.currency,
+            AllocationLine.member_id.in_(member_ids),
+        )
+    )
+    return dict(rows.all())
+
+
+def _number(value: Decimal) -> Decimal:
+    """Drop trailing zeros of a stored Numeric (2000.000000 → 2000) for readable snapshots."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
+
+
+def build_scenario(
+    session: Session,
+    offer: Offer,
+    definition: dict[str, Any],
+    *,
+    term_year: int = 1,
+    members: list[Member] | None = None,
+    quote: QuoteRound | None = None,
+    pricing: dict[str, Any] | None = None,
+) -> ScenarioInput:
+    """Build the engine scenario for `offer`'s `term_year` under a formula `definition`.
+
+    `definition` holds `formula` and optionally `derived` and `groups` (a saved
+    Formula's definition). `members` defaults to those who joined; `quote` to
+    the current round; `pricing` replaces the round's price keys (what-ifs).
+    For a multi-year term the scenario keeps the `term`: the caller picks year
+    `term_year` from the engine's `years` (see `result_for_year`).
+    """
+    quote = quote or offer.current_round
+    if quote is None:
+        raise ServiceError("This offer has no quote round yet: add the vendor's quote first.")
+    members = sorted(members if members is not None else participants(offer), key=lambda m: m.code)
+    if not members:
+        raise ServiceError("No member has joined this offer yet.", field="members")
+    year = billed_year(offer, term_year)
+    ids = [m.id for m in members]
+    facts = latest_facts(session, ids, year)
+    solo = solo_prices(session, quote.id)
+    previous = previous_shares(session, offer, year, ids) if term_year == 1 else {}
+    extra = {
+        name: source(session, offer, members, year) for name, source in ATTRIBUTE_SOURCES.items()
+    }
+
+    scenario_members = []
+    facts_year: dict[str, dict[str, int]] = {}
+    for member in members:
+        attributes: dict[str, Any] = {}
+        taken: dict[str, int] = {}
+        for name, (fact_year, value) in sorted(facts.get(member.id, {}).items()):
+            attributes[name] = _number(value)
+            taken[name] = fact_year
+        if member.sector:
+            attributes["sector"] = member.sector
+        for name, values in extra.items():
+            if member.id in values:
+                attributes[name] = values[member.id]
+        if member.id in solo:
+            attributes["solo_price"] = solo[member.id]
+        if member.id in previous:
+            attributes["previous_share"] = previous[member.id]
+        scenario_members.append(
+            {"code": member.code, "name": member.name, "attributes": attributes}
+        )
+        facts_year[member.code] = taken
+
+    price = dict(pricing if pricing is not None else quote.pricing or {})
+    scenario: dict[str, Any] = {"currency": offer.currency, "members": scenario_members}
+    for key in PRICE_KEYS:
+        if key in price:
+            scenario[key] = price[key]
+    if offer.term_years == 1:
+        scenario.pop("term", None)
+    scenario["formula"] = definition.get("formula", {})
+    for key in FORMULA_TOP_KEYS:
+        if key in definition:
+            scenario[key] = definition[key]
+    return ScenarioInput(scenario, offer, quote, term_year, year, members, facts_year)
+
+
+def result_for_year(result: dict[str, Any], term_year: int) -> dict[str, Any]:
+    """Return the engine result of one term year (the result itself when there is no term)."""
+    if "years" in result:
+        return result["years"][term_year - 1]
+    return result
+
+
+def joined_member_ids(session: Session, offer_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Participation.member_id).where(
+                Participation.offer_id == offer_id, Participation.status == "joined"
+            )
+        )
+    )
+
+
+def term_label(offer: Offer, term_year: int) -> str:
+    """Return the dates a term year covers, e.g. '2027-01-01 – 2027-12-31'."""
+    start = dt.date(
+        offer.term_start.year + term_year - 1, offer.term_start.month, offer.term_start.day
+    )
+    if term_year == offer.term_years:
+        end = offer.term_end
+    else:
+        end = dt.date(start.year + 1, start.month, start.day) - dt.timedelta(days=1)
+    return f"{start.isoformat()} – {end.isoformat()}"
