@@ -271,7 +271,14 @@ def _group_split(parsed: Scenario, facts: Facts, owed: int) -> tuple[Split, list
     assert groups is not None
     unit = parsed.unit
     names = sorted(groups.shares)
-    labels = facts.labels_in(groups.attribute, groups.shares, "'groups.shares'", "groups.shares")
+    labels = facts.labels_in(
+        groups.attribute,
+        groups.shares,
+        "the groups",
+        "groups.attribute",
+        lister="'groups.shares'",
+        known_field="groups.shares",
+    )
     members_of: dict[str, list[int]] = {name: [] for name in names}
     for index, label in enumerate(labels):
         members_of[label].append(index)

@@ -134,9 +134,19 @@ class Facts:
         return np.array(self.non_negative(name, needed_by, field), dtype=float)
 
     def labels_in(
-        self, name: str, known: Mapping[str, Any], needed_by: str, field: str | None = None
+        self,
+        name: str,
+        known: Mapping[str, Any],
+        needed_by: str,
+        field: str | None = None,
+        lister: str | None = None,
+        known_field: str | None = None,
     ) -> list[str]:
-        """Return the column as category labels, each of which ``known`` must list."""
+        """Return the column as category labels, each of which ``known`` must list.
+
+        ``lister`` names ``known`` in the message (default ``needed_by``);
+        ``known_field`` is the field of an unlisted label (default ``field``).
+        """
         labels = self.categories(name, needed_by, field)
         unknown = [
             code for code, label in zip(self.codes, labels, strict=True) if label not in known
@@ -144,9 +154,9 @@ class Facts:
         if unknown:
             label = labels[self.codes.index(unknown[0])]
             raise ScenarioError(
-                f"Member {unknown[0]}'s '{name}' is {describe(label)}, which {needed_by} does not "
+                f"Member {unknown[0]}'s '{name}' is {describe(label)}, which {lister or needed_by} does not "
                 f"list (it lists {', '.join(known)}).",
-                field=field,
+                field=known_field or field,
                 members=unknown,
                 attribute=name,
             )

@@ -486,7 +486,7 @@ def _parse_component(item: Any, index: int) -> Component:
         tiers = _parse_schedule(
             _require(item, "tiers", f"Component '{key}'", path),
             "weight",
-            f"tier of component '{key}'",
+            f"component '{key}'",
             f"{path}.tiers",
         )
     weights: dict[str, Decimal] = {}
@@ -510,13 +510,13 @@ def _parse_component(item: Any, index: int) -> Component:
 
 
 def _parse_schedule(
-    value: Any, value_key: str, what: str, path: str
+    value: Any, value_key: str, owner: str, path: str
 ) -> tuple[tuple[Decimal, Decimal], ...]:
     """Validate a list of {min, <value_key>} tiers; return (min, value) pairs sorted by min."""
-    items = _list(value, f"The {what}s", path)
+    items = _list(value, f"The tiers of {owner}", path)
     tiers = []
     for index, tier in enumerate(items):
-        where = f"{what} {index + 1}"
+        where = f"tier {index + 1} of {owner}"
         t_path = f"{path}[{index}]"
         tier = _object(tier, where.capitalize(), t_path)
         _check_keys(tier, ("min", value_key), where, t_path)
@@ -532,7 +532,7 @@ def _parse_schedule(
         )
         tiers.append((low, amount))
     tiers.sort(key=lambda t: t[0])
-    _no_repeats([t[0] for t in tiers], f"Two {what}s have min", path)
+    _no_repeats([t[0] for t in tiers], f"Two tiers of {owner} have min", path)
     return tuple(tiers)
 
 
@@ -655,7 +655,7 @@ def _parse_price_list(value: Any, path: str) -> PriceList:
         f"{path}.attribute",
     )
     tiers = _parse_schedule(
-        _require(data, "tiers", "The price list", path), "price", "price-list tier", f"{path}.tiers"
+        _require(data, "tiers", "The price list", path), "price", "the price list", f"{path}.tiers"
     )
     block = None
     if "block" in data:
