@@ -127,6 +127,8 @@ class AllocationLine(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: The member's attributes as given to the engine.
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Fact name → the calendar year its value was taken from (the latest year ≤ the billed one).
+    facts_year: Mapped[dict[str, Any] | None]
 
     allocation: Mapped[Allocation] = relationship(back_populates="lines")
     member: Mapped[Member] = relationship()
