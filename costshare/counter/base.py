@@ -15,11 +15,13 @@ class FormatReader:
     def __init__(self, summary: Summary, notes: Notes) -> None:
         self.summary = summary
         self.notes = notes
-        #: Set by the Report: called when the records are all read, and to turn a failure
-        #: into the CounterError to raise. The reader's own generator calls them, since a
-        #: wrapping generator would cost a frame per row.
+        #: Set by the Report: called when the records are all read, to turn a failure into
+        #: the CounterError to raise, and when reading stops for any reason (to close the
+        #: file). The reader's own generator calls them: a wrapping generator would cost a
+        #: frame per row.
         self.finished: Callable[[], None] = _nothing
         self.failed: Callable[[Exception], Exception] = _same
+        self.released: Callable[[], None] = _nothing
 
     def read_header(self) -> None:
         """Read the report header, up to the first record."""

@@ -29,7 +29,9 @@ class CounterError(ValueError):
             where.append(self.row if isinstance(self.row, str) else f"row {self.row}")
         if self.column is not None:
             where.append(f'column "{self.column}"')
-        return f"{', '.join(where)}: {self.reason}" if where else self.reason
+        text = f"{', '.join(where)}: {self.reason}" if where else self.reason
+        # One line, always: the CLI prints it as its only line on stderr.
+        return " ".join(text.splitlines())
 
 
 class NotCounterError(CounterError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from itertools import chain, islice
@@ -36,6 +37,9 @@ class Report:
         # per row.
         reader.finished = self._finished
         reader.failed = self._failed
+        reader.released = self.close
+        # A report dropped unread still closes its file.
+        self._closer = weakref.finalize(self, _close, reader, src)
 
     def records(self) -> Iterator[Record]:
         """Return an iterator over the records (one pass only)."""
@@ -60,8 +64,7 @@ class Report:
 
     def close(self) -> None:
         """Release the file (done by itself once the records are read)."""
-        self._reader.close()
-        self._src.close()
+        self._closer()
 
     def __enter__(self) -> Report:
         return self
@@ -72,11 +75,14 @@ class Report:
     def _finished(self) -> None:
         self.summary.warnings = self._src.warnings + self._notes.render()
         self.summary.complete = True
-        self.close()
 
     def _failed(self, exc: Exception) -> CounterError:
-        self.close()
         return _as_counter_error(exc, self._reader, self._src.name)
+
+
+def _close(reader: FormatReader, src: Source) -> None:
+    reader.close()
+    src.close()
 
 
 def read_report(source: Input, filename: str | None = None) -> Report:
@@ -95,10 +101,11 @@ def read_report(source: Input, filename: str | None = None) -> Report:
         reader.read_header()
         summary.warnings = src.warnings + notes.render()
     except Exception as exc:  # every failure must surface as a CounterError
+        error = _as_counter_error(exc, reader, src.name)
         if reader is not None:
             reader.close()
         src.close()
-        raise _as_counter_error(exc, reader, src.name) from None
+        raise error from None
     return Report(src, reader, summary, notes)
 
 

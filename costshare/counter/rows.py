@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import warnings
@@ -24,6 +25,7 @@ class CsvRows(RowSource):
     """Rows of CSV or TSV text (TSV is read without quote handling, as COUNTER writes it)."""
 
     def __init__(self, src: Source) -> None:
+        self._src = src
         self._text = src.text()
         # COUNTER TSV is not quoted: quote characters are part of titles ("Alles ist Front!").
         quoting = csv.QUOTE_NONE if src.delimiter == "\t" else csv.QUOTE_MINIMAL
@@ -41,7 +43,7 @@ class CsvRows(RowSource):
             return CounterError(
                 f"expected {exc.encoding} text, found the byte 0x{exc.object[exc.start]:02x}"
                 " (save the file as UTF-8)",
-                row=self.line() + 1,
+                row=_undecodable_line(self._src),
             )
         if isinstance(exc, csv.Error):
             return CounterError(f"the CSV structure is broken ({exc})", row=self.line() + 1)
@@ -118,6 +120,21 @@ class XlsxRows(RowSource):
         """Close the workbook's archive."""
         with contextlib.suppress(OSError, zipfile.BadZipFile):
             self._book.close()
+
+
+def _undecodable_line(src: Source) -> int | None:
+    """Return the line holding the first byte the file's encoding cannot decode."""
+    # The text layer decodes ahead of the csv module, so its line number is not the one.
+    decoder = codecs.getincrementaldecoder(src.encoding)()
+    src.stream.seek(0)
+    lines = 1
+    while chunk := src.stream.read(64 * 1024):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return lines + chunk.count(b"\n", 0, max(exc.start, 0))
+        lines += chunk.count(b"\n")
+    return None
 
 
 def _looks_like_report(text: str) -> bool:

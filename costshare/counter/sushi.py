@@ -24,7 +24,7 @@ from .model import R5_METRICS, R5_REPORTS, Item, Record, Summary, SushiException
 from .notes import Notes
 from .rules import FILTER_ATTRIBUTES, R5_REPORT_NAMES, VIEW_ATTRIBUTES, r5_metric, release_of
 from .source import Source
-from .values import clean_count, norm_key, parse_date, parse_day
+from .values import clean_count, norm_key, parse_date, parse_day, shown
 
 #: A JSON text encoded twice cannot be streamed; it is read whole up to this size.
 MAX_IN_MEMORY = 512 * 1024 * 1024
@@ -187,7 +187,9 @@ class SushiReader(FormatReader):
         release = header.get("Release")
         s.release = release_of(_text(release)) if release is not None else None
         if release is not None and s.release is None:
-            raise UnsupportedReportError(f'expected Release 5 or 5.1, found "{_text(release)}"')
+            raise UnsupportedReportError(
+                f"expected Release 5 or 5.1, found {shown(_text(release))}"
+            )
         s.report_name = _text(header.get("Report_Name")) or None
         report_id = _text(header.get("Report_ID")).upper()
         if not report_id:
@@ -196,7 +198,7 @@ class SushiReader(FormatReader):
             if has_items or report_id:
                 raise UnsupportedReportError(
                     "expected a COUNTER R5 report id (TR, TR_J1, DR, PR, IR …),"
-                    f' found "{report_id}"'
+                    f" found {shown(report_id)}"
                 )
             report_id = ""
         s.report_id = report_id or None
@@ -246,7 +248,10 @@ class SushiReader(FormatReader):
             self._finish()
         except Exception as exc:  # every failure must surface as a CounterError
             raise self.failed(exc) from None
-        self.finished()
+        else:
+            self.finished()
+        finally:
+            self.released()
 
     def _guess_release(self, items: Iterator[Any]) -> Iterator[Any]:
         first = next(items, None)
@@ -364,7 +369,7 @@ class SushiReader(FormatReader):
                 count = clean_count(count)
             except ValueError as exc:
                 text = _text(count) if not isinstance(count, (dict, list)) else type(count).__name__
-                raise self._error(f'{exc}, found "{text[:40]}"', "Count") from None
+                raise self._error(f"{exc}, found {shown(text)}", "Count") from None
         if not count:
             return
         name = self._metrics.get(metric) if type(metric) is str else None
@@ -396,7 +401,7 @@ class SushiReader(FormatReader):
         first = parse_day(begin) if isinstance(begin, str) else None
         if first is None:
             raise self._error(
-                f'expected a Begin_Date such as 2022-01-01, found "{_text(begin)[:40]}"',
+                f"expected a Begin_Date such as 2022-01-01, found {shown(_text(begin))}",
                 "Begin_Date",
             )
         last = parse_day(end, end=True) if isinstance(end, str) else None
@@ -418,7 +423,7 @@ class SushiReader(FormatReader):
         if month is None:
             month = parse_day(key) if len(key) in (7, 10) else None
             if month is None:
-                raise self._error(f'expected a month such as 2022-01, found "{key[:40]}"')
+                raise self._error(f"expected a month such as 2022-01, found {shown(key)}")
             self._month_cache[key] = month
         return month
 
@@ -444,8 +449,13 @@ class SushiReader(FormatReader):
     def convert(self, exc: Exception) -> CounterError | None:
         """Turn a JSON parser failure into a CounterError naming where it happened."""
         if isinstance(exc, (ijson.JSONError, UnicodeDecodeError)):
+            if self.document is None:
+                return NotCounterError(
+                    "not a COUNTER report: expected JSON, found a syntax error"
+                    f" ({_first_line(exc)})"
+                )
             where = f"after item {self.item_index}" if self.item_index else None
-            return CounterError(f"not valid JSON ({_first_line(exc)})", row=where)
+            return CounterError(f"the JSON is broken ({_first_line(exc)})", row=where)
         return None
 
 

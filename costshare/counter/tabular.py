@@ -36,6 +36,7 @@ from .values import (
     parse_day,
     parse_month_header,
     parse_period,
+    shown,
 )
 
 #: Item fields read from the row, in Item order (release and report_id follow them).
@@ -163,7 +164,7 @@ class TableReader(FormatReader):
         release = release_of(values.get("release", ""))
         if release is None:
             raise UnsupportedReportError(
-                f'expected Release 5 or 5.1, found "{values.get("release", "")}"', row=3
+                f"expected Release 5 or 5.1, found {shown(values.get('release', ''))}", row=3
             )
         s.release = release
         s.report_name = values.get("reportname") or None
@@ -172,7 +173,8 @@ class TableReader(FormatReader):
             report_id = R5_REPORT_NAMES.get(norm_key(s.report_name or ""), "")
         if report_id not in R5_REPORTS:
             raise UnsupportedReportError(
-                f'expected a COUNTER R5 report id (TR, TR_J1, DR, PR, IR …), found "{report_id}"',
+                "expected a COUNTER R5 report id (TR, TR_J1, DR, PR, IR …),"
+                f" found {shown(report_id)}",
                 row=2,
             )
         s.report_id = report_id
@@ -200,7 +202,9 @@ class TableReader(FormatReader):
         name = _unquote(title[0].strip())
         marker = re.search(r"\(r(\d)\)", name.lower())
         if marker and marker[1] != "4":
-            raise UnsupportedReportError(f'expected a Release 4 or 5 report, found "{name}"', row=1)
+            raise UnsupportedReportError(
+                f"expected a Release 4 or 5 report, found {shown(name)}", row=1
+            )
         if marker is None:
             self.notes.add("r4-marker", f'"{name}" does not say "(R4)"; read as Release 4')
         if report_id not in R4_REPORTS:
@@ -439,7 +443,10 @@ class TableReader(FormatReader):
             self._finish(items, [p for p in platforms if p])
         except Exception as exc:  # every failure must surface as a CounterError
             raise self.failed(exc) from None
-        self.finished()
+        else:
+            self.finished()
+        finally:
+            self.released()
 
     def _item_maker(
         self, present: list[tuple[int, int]], key_width: int
@@ -536,7 +543,7 @@ class TableReader(FormatReader):
                     value = clean_count(cell)
                 except ValueError as exc:
                     raise CounterError(
-                        f'{exc}, found "{cell[:40]}"',
+                        f"{exc}, found {shown(cell)}",
                         row=self.src.line(),
                         column=self.headings[column],
                     ) from None

@@ -131,7 +131,7 @@ def clean_count(value: object) -> int:
             raise ValueError("expected a whole number")
         number = int(value)
     elif isinstance(value, str):
-        text = value.strip().strip('"').lstrip("'").strip().replace("\u00a0", "").replace(" ", "")
+        text = value.strip().strip('"').strip("'").strip().replace("\u00a0", "").replace(" ", "")
         if not text:
             return 0
         if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
@@ -175,3 +175,14 @@ def is_pseudo_total(name: str) -> bool:
     """Tell whether an item name is a summary row ("Total for all journals", "All Databases")."""
     folded = " ".join(name.lower().split())
     return folded in _PSEUDO_NAMES or folded.startswith("total for all")
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """Return a value quoted for an error message: one line, at most ``limit`` characters."""
+    text = str(value)
+    clipped = text[:limit] + ("…" if len(text) > limit else "")
+    # Control characters (a newline inside a broken quoted cell) are shown escaped.
+    escaped = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode() for c in clipped
+    )
+    return f'"{escaped}"'
