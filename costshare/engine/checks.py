@@ -12,18 +12,26 @@ from costshare.engine.model import (
     parse_derived,
     parse_formula,
     parse_members,
+    parse_pricing,
     parse_unit,
 )
 from costshare.engine.numbers import CONTEXT
 from costshare.engine.split import component_basis, member_bounds
 
 
-def needed_attributes(formula: dict[str, Any], derived: dict[str, Any] | None = None) -> list[str]:
-    """Return the member facts a formula reads, derived attributes resolved to their sources."""
+def needed_attributes(
+    formula: dict[str, Any],
+    derived: dict[str, Any] | None = None,
+    pricing: dict[str, Any] | None = None,
+) -> list[str]:
+    """Return the member facts a formula (and pricing) reads, derived ones resolved to sources."""
     with localcontext(CONTEXT):
         parsed = parse_formula(formula, parse_unit(formula, "EUR"))
         sources = {d.name: [s for s, _ in d.sources] for d in parse_derived(derived or {})}
+        offer = parse_pricing(pricing) if pricing is not None else None
     names: list[str] = []
+    if offer is not None:
+        names.append("solo_price" if offer.kind == "list_discount" else offer.attribute or "")
     for comp in parsed.components:
         if comp.attribute is not None and comp.weight > 0:
             names.append(comp.attribute)
@@ -44,7 +52,8 @@ def needed_attributes(formula: dict[str, Any], derived: dict[str, Any] | None = 
             result.setdefault(name, None)
 
     for name in names:
-        add(name)
+        if name:
+            add(name)
     return list(result)
 
 

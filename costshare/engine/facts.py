@@ -154,8 +154,8 @@ class Facts:
         if unknown:
             label = labels[self.codes.index(unknown[0])]
             raise ScenarioError(
-                f"Member {unknown[0]}'s '{name}' is {describe(label)}, which {lister or needed_by} does not "
-                f"list (it lists {', '.join(known)}).",
+                f"Member {unknown[0]}'s '{name}' is {describe(label)}, "
+                f"which {lister or needed_by} does not list (it lists {', '.join(known)}).",
                 field=known_field or field,
                 members=unknown,
                 attribute=name,
