@@ -233,3 +233,38 @@ def test_bound_attributes_must_exist_and_not_be_negative() -> None:
     data = scenario([member("A", least="-5")], formula={"components": [EQUAL], "floor": "least"})
     with pytest.raises(ScenarioError, match=r"Member A has a negative 'least'"):
         allocate(data)
+
+
+def test_breakpoints_floats_cannot_separate_are_solved_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Proportional savings, 20 JPY; solo prices s = 10^25 and s + 1 give raw shares
+    # 20s/(2s+1) = 9.99…95 and 20(s+1)/(2s+1) = 10.00…05, which floats both see as 10.0.
+    # A is capped at 10 and B has a floor of 10: the breakpoints 10/raw_B < 1 < 10/raw_A
+    # differ by 1e-25, so only an exact sweep can tell that λ = 1 lies between them
+    # and that neither bound binds. Then 9.99… + 10.00… round to 10 + 10 (A has the larger rest).
+    import costshare.engine.split as split
+
+    sweeps = []
+    original = split._exact_states
+
+    def spy(*args: object) -> list[int]:
+        sweeps.append(args)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(split, "_exact_states", spy)
+    s = 10**25
+    data = scenario(
+        [
+            member("A", solo_price=str(s), most="10", least="0"),
+            member("B", solo_price=str(s + 1), most="100", least="10"),
+        ],
+        total="20",
+        currency="JPY",
+        formula={"method": "proportional_savings", "cap": "most", "floor": "least"},
+    )
+    result = run(data)
+    assert len(sweeps) == 1
+    assert amounts(result) == {"A": "10", "B": "10"}
+    assert field(result, "bound") == {"A": None, "B": None}
+    assert result["lambda"] == "1.000000"
