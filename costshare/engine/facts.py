@@ -33,10 +33,19 @@ class Facts:
 
     __slots__ = ("_numbers", "codes", "columns", "members", "names")
 
-    def __init__(self, members: Sequence[Member], columns: dict[str, list] | None = None) -> None:
+    def __init__(
+        self,
+        members: Sequence[Member],
+        columns: dict[str, list] | None = None,
+        _same: Facts | None = None,
+    ) -> None:
         self.members = tuple(members)
-        self.codes = [m.code for m in self.members]
-        self.names = [m.name for m in self.members]
+        if _same is not None:
+            # The same members in the same order: their codes and names need no new lists.
+            self.codes, self.names = _same.codes, _same.names
+        else:
+            self.codes = [m.code for m in self.members]
+            self.names = [m.name for m in self.members]
         self.columns: dict[str, list] = dict(columns or {})
         self._numbers: dict[str, list[Decimal | None]] = {}
 
@@ -47,7 +56,10 @@ class Facts:
         """Return these facts with column ``name`` replaced by ``values``."""
         columns = dict(self.columns)
         columns[name] = values
-        return Facts(self.members, columns)
+        facts = Facts(self.members, columns, _same=self)
+        # Columns already read stay valid, except the one replaced.
+        facts._numbers = {k: v for k, v in self._numbers.items() if k != name}
+        return facts
 
     def subset(self, indices: Sequence[int]) -> Facts:
         """Return the facts of the members at ``indices`` (kept in that order)."""

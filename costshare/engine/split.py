@@ -315,18 +315,16 @@ def check_feasible(
             members=held,
         )
     reach = 0
-    limited: list[str] = []
-    shareless: list[str] = []
-    for i, (ri, lo, hi) in enumerate(zip(raw.r, bounds.low, bounds.high, strict=True)):
+    for ri, lo, hi in zip(raw.r, bounds.low, bounds.high, strict=True):
         if ri <= 0:
             reach += lo
-            shareless.append(codes[i])
         elif hi is None:
             return
         else:
             reach += hi
-            limited.append(codes[i])
     if reach < owed:
+        shareless = [code for code, ri in zip(codes, raw.r, strict=True) if ri <= 0]
+        limited = [code for code, ri in zip(codes, raw.r, strict=True) if ri > 0]
         detail = []
         if limited:
             detail.append(f"held down: {name_members(limited)}")
