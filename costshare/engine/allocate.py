@@ -24,6 +24,7 @@ from costshare.engine.pricing import (
     member_prices,
     shapley_numerators,
     solo_prices,
+    unrounded_price,
     vendor_price,
 )
 from costshare.engine.split import (
@@ -94,12 +95,19 @@ def what_if(scenario: dict, drop: Iterable[str]) -> Result:
         return {"before": before, "after": after, "changes": changes}
 
 
+def _codes(codes: Iterable[str]) -> set[str]:
+    """Return member codes as a set; a string is read as codes separated by commas."""
+    if isinstance(codes, str):
+        return {code.strip() for code in codes.split(",") if code.strip()}
+    return set(codes)
+
+
 def _dropped(parsed: Scenario, drop: Iterable[str]) -> set[str]:
     if parsed.term is not None:
         raise ScenarioError(
             "A what-if (dropping members) cannot be combined with a multi-year term.", field="term"
         )
-    dropped = set(drop)
+    dropped = _codes(drop)
     if not dropped:
         raise ScenarioError("Name at least one member to drop.", field="drop")
     codes = {m.code for m in parsed.members}
@@ -144,15 +152,17 @@ def shapley_of(scenario: dict, codes: Iterable[str] | None = None) -> dict[str, 
 
 
 def _unrounded_game_total(parsed: Scenario, facts: Facts) -> Fraction:
-    from costshare.engine.pricing import unrounded_price
-
+    if parsed.pricing is None and parsed.total is None:
+        # Only term.totals give the price: the game is year 1's fixed price.
+        assert parsed.term is not None and parsed.term.totals is not None
+        return Fraction(parsed.term.totals[0])
     return Fraction(unrounded_price(parsed, facts))
 
 
 def _subset(parsed: Scenario, codes: Iterable[str] | None) -> list[Member]:
     if codes is None:
         return list(parsed.members)
-    wanted = set(codes)
+    wanted = _codes(codes)
     known = {m.code for m in parsed.members}
     unknown = sorted(wanted - known)
     if unknown:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 from decimal import (
-    ROUND_CEILING,
-    ROUND_FLOOR,
     ROUND_HALF_EVEN,
     Context,
     Decimal,
@@ -91,17 +89,6 @@ def to_decimal(value: Any, what: str, field: str | None = None, **where: Any) ->
     return number
 
 
-def to_whole(value: Any, what: str, field: str | None = None, minimum: int = 1) -> int:
-    """Read a whole number of at least ``minimum``."""
-    number = to_decimal(value, what, field)
-    if number != number.to_integral_value():
-        raise ScenarioError(f"{what} must be a whole number, not {number}.", field=field)
-    whole = int(number)
-    if whole < minimum:
-        raise ScenarioError(f"{what} must be at least {minimum}, not {whole}.", field=field)
-    return whole
-
-
 def half_even(value: Decimal, unit: Decimal) -> Decimal:
     """Round ``value`` half-even to a multiple of ``unit``."""
     steps = (value / unit).to_integral_value(rounding=ROUND_HALF_EVEN)
@@ -119,16 +106,6 @@ def units_of(
         scale = factor.scaleb(-exponent)
         return [int((value * scale).to_integral_value(rounding)) for value in values]
     return [int((value * factor / unit).to_integral_value(rounding)) for value in values]
-
-
-def units_floor(value: Decimal, unit: Decimal) -> int:
-    """Return how many whole units fit in ``value`` (rounding down)."""
-    return int((value / unit).to_integral_value(rounding=ROUND_FLOOR))
-
-
-def units_ceiling(value: Decimal, unit: Decimal) -> int:
-    """Return the fewest whole units that reach ``value`` (rounding up)."""
-    return int((value / unit).to_integral_value(rounding=ROUND_CEILING))
 
 
 def on_grid(value: Decimal, unit: Decimal) -> bool:
@@ -159,8 +136,3 @@ def fraction_places(value: Fraction, places: int) -> Decimal:
     scale = 10**places
     q = round_ratio_half_even(value.numerator * scale, value.denominator)
     return Decimal(q).scaleb(-places)
-
-
-def as_ratio(value: Decimal) -> tuple[int, int]:
-    """Return a Decimal as an exact (numerator, denominator) pair."""
-    return value.as_integer_ratio()

@@ -8,7 +8,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from costshare.engine.errors import ScenarioError, name_members
-from costshare.engine.facts import Facts, missing_attribute
+from costshare.engine.facts import Facts
 from costshare.engine.model import PriceList, Pricing, Scenario
 from costshare.engine.numbers import ONE, ZERO, half_even
 
@@ -185,13 +185,3 @@ def shapley_values(prices: Sequence[Decimal], tiers: Tiers = ()) -> list[Fractio
     """Return each member's exact Shapley value of the participation-discount game."""
     numerators, denominator = shapley_numerators(prices, tiers)
     return [Fraction(num) / denominator for num in numerators]
-
-
-def require_all(
-    values: list[Decimal | None], codes: list[str], what: str, needed_by: str, field: str
-) -> list[Decimal]:
-    """Return ``values`` if every member has one, else fail naming those that lack it."""
-    missing = [code for code, v in zip(codes, values, strict=True) if v is None]
-    if missing:
-        raise missing_attribute(missing, what, needed_by, field)
-    return values  # type: ignore[return-value]

@@ -146,3 +146,23 @@ def test_term_result_is_a_list_of_results() -> None:
     assert list(result) == ["years"]
     assert [amounts(y) for y in result["years"]] == [{"A": "5.00", "B": "5.00"}] * 2
     assert Decimal(result["years"][1]["total"]) == Decimal("10.00")
+
+
+def test_codes_may_be_given_as_text() -> None:
+    data = scenario([member("A"), member("B"), member("C")], total="90.00")
+    assert to_jsonable(what_if(data, "B, C")) == to_jsonable(what_if(data, ["C", "B"]))
+
+
+def test_shapley_of_a_term_with_only_yearly_totals_is_the_equal_split() -> None:
+    from fractions import Fraction
+
+    from costshare.engine import price_of, shapley_of
+
+    data = scenario(
+        [member("A"), member("B")],
+        total=None,
+        formula={"method": "shapley"},
+        term={"totals": ["90.00", "99.00"]},
+    )
+    assert shapley_of(data) == {"A": Fraction(45), "B": Fraction(45)}
+    assert price_of(data) == Decimal("90.00")
