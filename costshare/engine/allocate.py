@@ -373,10 +373,8 @@ def _result(
     solo = facts.optional_numbers("solo_price", "the savings")
     own_col, savings_col, pct_col, more_col = _savings(solo, amount_col, zero)
     keys = list(split.parts)
-    explanations = [
-        dict(zip(keys, row, strict=True))
-        for row in zip(*(column(values) for values in split.parts.values()), strict=True)
-    ]
+    rows = zip(*(column(values) for values in split.parts.values()), strict=True)
+    explanations = list(map(dict, map(zip, repeat(keys), rows)))
     lines = [
         {
             "code": code,
