@@ -129,6 +129,10 @@ def r4_metric(report_id: str, activity: str) -> str | None:
 
 _R5_METRIC_KEYS = {norm_key(metric): metric for metric in R5_METRICS}
 
+#: More distinct metric names than this that COUNTER does not know, and the file is not
+#: usage at all (and a map of them would grow with the file).
+UNKNOWN_METRICS = 30
+
 
 def r5_metric(text: str) -> str | None:
     """Return the R5 metric a Metric_Type text names, forgiving case and spacing."""

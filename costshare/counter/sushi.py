@@ -22,7 +22,14 @@ from .base import FormatReader
 from .errors import CounterError, NotCounterError, UnsupportedReportError
 from .model import R5_METRICS, R5_REPORTS, Item, Record, Summary, SushiException
 from .notes import Notes
-from .rules import FILTER_ATTRIBUTES, R5_REPORT_NAMES, VIEW_ATTRIBUTES, r5_metric, release_of
+from .rules import (
+    FILTER_ATTRIBUTES,
+    R5_REPORT_NAMES,
+    UNKNOWN_METRICS,
+    VIEW_ATTRIBUTES,
+    r5_metric,
+    release_of,
+)
 from .source import Source
 from .values import clean_count, norm_key, parse_date, parse_day, shown
 
@@ -389,6 +396,11 @@ class SushiReader(FormatReader):
         if name is None:
             name = text
             self.notes.add(f"metric-{text}", f'"{text}" is not a COUNTER R5 metric; kept as given')
+        if len(self._metrics) > len(R5_METRICS) + UNKNOWN_METRICS:
+            raise self._error(
+                f"expected COUNTER metrics, found more than {UNKNOWN_METRICS} other names",
+                "Metric_Type",
+            )
         self._metrics[text] = name
         return name
 
@@ -422,6 +434,10 @@ class SushiReader(FormatReader):
         month = self._month_cache.get(key)
         if month is None:
             month = parse_day(key) if len(key) in (7, 10) else None
+            if month is None and norm_key(key) == "totals" and self.summary.begin is not None:
+                # Granularity=Totals: one count for the whole reporting period.
+                month = self.summary.begin
+                self._period_totals(month)
             if month is None:
                 raise self._error(f"expected a month such as 2022-01, found {shown(key)}")
             self._month_cache[key] = month

@@ -22,6 +22,7 @@ from .rules import (
     FILTER_ATTRIBUTES,
     R4_FIXED_METRIC,
     R5_REPORT_NAMES,
+    UNKNOWN_METRICS,
     VIEW_ATTRIBUTES,
     r4_metric,
     r4_report_id,
@@ -337,6 +338,12 @@ class TableReader(FormatReader):
                 self.notes.add(
                     f"metric-{raw}", f'"{raw}" is not a COUNTER R5 metric; it was kept as given'
                 )
+        if len(self.metric_map) > len(R5_METRICS) + UNKNOWN_METRICS:
+            raise CounterError(
+                f"expected COUNTER metrics, found more than {UNKNOWN_METRICS} other names",
+                row=self.src.line(),
+                column=self.headings[self.roles["metric"]],
+            )
         self.metric_map[text] = metric
         return metric
 

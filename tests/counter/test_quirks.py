@@ -228,3 +228,25 @@ def test_semicolon_separated_values_with_spaced_thousands() -> None:
     summary = inspect(FIXTURES / "tr_j1_semicolon.csv")
     assert summary.format == "csv"
     assert summary.totals == {"Total_Item_Requests": 1_234, "Unique_Item_Requests": 30}
+
+
+def test_jr1_goa_counts_gold_open_access_requests() -> None:
+    records = list(read_report(FIXTURES / "jr1_goa.csv"))
+    # Open Journal A 5 + 2, B 1 + 1; the total row's 9 is not counted.
+    assert sum(count for *_, count in records) == 9
+    assert {(item.report_id, item.access_type, metric) for item, metric, _, _ in records} == {
+        ("JR1_GOA", "OA_Gold", "Total_Item_Requests")
+    }
+
+
+def test_r51_whole_period_counts_are_dated_at_the_period_start() -> None:
+    data = (
+        b'{"Report_Header": {"Release": "5.1", "Report_ID": "PR", "Report_Filters":'
+        b' {"Begin_Date": "2023-01-01", "End_Date": "2023-06-30"}}, "Report_Items": [{'
+        b'"Platform": "P", "Attribute_Performance": [{"Performance":'
+        b' {"Searches_Platform": {"Totals": 42}}}]}]}'
+    )
+    report = read_report(data, "pr.json")
+    [(item, metric, month, count)] = list(report)
+    assert (item.name, metric, month, count) == ("P", "Searches_Platform", date(2023, 1, 1), 42)
+    assert not report.summary.monthly
