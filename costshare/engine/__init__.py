@@ -33,8 +33,8 @@ Checking before computing
         Every problem a formula has with a member list (missing or
         non-numeric facts, unknown categories), each error carrying
         ``field``, ``members`` and ``attribute`` for the form.
-    ``needed_attributes(formula, derived=None) -> list[str]``
-        The member facts a formula reads.
+    ``needed_attributes(formula, derived=None, pricing=None) -> list[str]``
+        The member facts a formula (and a pricing) reads.
 
 Input and output
     ``load_scenario(text: str | bytes) -> dict``
@@ -47,6 +47,19 @@ Presets
     ``apply_preset(scenario, key) -> dict``: the published models
     (key, name, description, source, url, attributes, formula, and
     ``derived``/``pricing`` where needed).
+
+Choices where the spec leaves room
+    - ``raw`` is rounded like the explanation parts: nine places, then half-even.
+    - ``totals.solo_price`` and ``totals.savings`` are ``None`` when no member
+      has a solo price.
+    - When the members owe nothing, every line's ``surcharge`` is 0 (the
+      subsidy paid the fee; there is no amount to carry it).
+    - A top-level ``price_list`` fills missing solo prices before per-member or
+      per-unit pricing does. A component's ``weight`` defaults to 1.
+    - ``subsidy`` must lie on the grid, like ``total``, so that the surcharge
+      split adds up.
+    - Results may be requested from several threads; the cycle collector is
+      paused while a split runs (it creates no reference cycles).
 
 Errors
     ``AllocationError(ValueError)`` and its subclasses ``ScenarioError``

@@ -310,7 +310,8 @@ def parse_unit(formula: dict, currency: str) -> Decimal:
         raise ScenarioError(
             f"The rounding unit must be positive, not {unit}.", field="formula.rounding.unit"
         )
-    return unit
+    # A unit written as 1E+2 is used as 100, so that amounts never print with an exponent.
+    return unit if unit.as_tuple().exponent <= 0 else unit.quantize(ONE)  # type: ignore[operator]
 
 
 _ATTRIBUTE_TYPES = frozenset((int, Decimal, str, float))

@@ -92,3 +92,15 @@ def test_explanation_parts_add_up_to_each_amount() -> None:
     for line in result["lines"]:
         assert sum(line["explanation"].values(), Decimal(0)) == line["amount"]
     assert sum(line["amount"] for line in result["lines"]) == Decimal("1234.57")
+
+
+def test_a_unit_of_a_hundred_written_with_an_exponent() -> None:
+    # 1000 JPY in units of 100 among 3: 333.33… = 3.33 units → floors 300 × 3, one unit left → A.
+    data = scenario(
+        [member("A"), member("B"), member("C")],
+        total="1000",
+        currency="JPY",
+        formula={"components": [{"kind": "equal"}], "rounding": {"unit": "1E+2"}},
+    )
+    result = allocate(data)
+    assert [str(line["amount"]) for line in result["lines"]] == ["400", "300", "300"]
