@@ -58,8 +58,9 @@ Choices where the spec leaves room
       per-unit pricing does. A component's ``weight`` defaults to 1.
     - ``subsidy`` must lie on the grid, like ``total``, so that the surcharge
       split adds up.
-    - Results may be requested from several threads; the cycle collector is
-      paused while a split runs (it creates no reference cycles).
+    - The cycle collector is paused while ``allocate``/``what_if`` run (a split
+      creates no reference cycles); it is switched back on afterwards, also
+      when several threads allocate at once.
 
 Errors
     ``AllocationError(ValueError)`` and its subclasses ``ScenarioError``
