@@ -8,6 +8,19 @@ from typing import Any
 
 from costshare.engine import allocate, to_jsonable
 
+#: The first columns of `--format csv`, as section 9 of the spec lists them.
+SPEC_COLUMNS = [
+    "code",
+    "name",
+    "amount",
+    "raw",
+    "bound",
+    "surcharge",
+    "solo_price",
+    "savings",
+    "savings_pct",
+]
+
 
 def member(code: str, name: str | None = None, **attributes: Any) -> dict[str, Any]:
     """Return a member dict; attribute values as given."""

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from costshare.allocations.calc_command import calc
+from tests.engine.scenarios import SPEC_COLUMNS
 from tests.engine.test_golden import SPEC_RESULT, SPEC_SCENARIO
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,17 +72,7 @@ def test_table_output_is_aligned_with_a_totals_row() -> None:
     assert lines[0].startswith("currency: EUR  price: 40000.00")
     assert "lambda: 1.063821" in lines[0]
     header = lines[1].split()
-    assert header[:9] == [
-        "code",
-        "name",
-        "amount",
-        "raw",
-        "bound",
-        "surcharge",
-        "solo_price",
-        "savings",
-        "savings_pct",
-    ]
+    assert header[:9] == SPEC_COLUMNS
     total_row = lines[-1].split()
     # TOTAL, amount 40000.00, surcharge 0.00, solo prices 47000.00, savings 7000.00, then the parts.
     assert total_row[:5] == ["TOTAL", "40000.00", "0.00", "47000.00", "7000.00"]

@@ -26,7 +26,7 @@ from costshare.engine import (
     to_table,
     what_if,
 )
-from tests.engine.scenarios import member, scenario
+from tests.engine.scenarios import SPEC_COLUMNS, member, scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FACT_NAMES = {
@@ -200,17 +200,7 @@ def test_needed_attributes_of_the_spec_formula() -> None:
 def test_csv_leaves_missing_values_empty() -> None:
     data = scenario([member("A", solo_price="80.00"), member("B")], total="100.00")
     rows = list(csv.reader(io.StringIO(to_csv(allocate(data)))))
-    assert rows[0][:9] == [
-        "code",
-        "name",
-        "amount",
-        "raw",
-        "bound",
-        "surcharge",
-        "solo_price",
-        "savings",
-        "savings_pct",
-    ]
+    assert rows[0][:9] == SPEC_COLUMNS
     assert rows[1][:9] == ["A", "", "50.00", "50.00", "", "0.00", "80.00", "30.00", "0.3750"]
     assert rows[2][:9] == ["B", "", "50.00", "50.00", "", "0.00", "", "", ""]
 
