@@ -166,3 +166,27 @@ def build_world(session: Session) -> World:
         world.tokens[key] = secret
     session.flush()
     return world
+
+
+class QueryCounter:
+    """Count the SQL statements an app runs while the block is open (query-count tests)."""
+
+    def __init__(self, app: Any) -> None:
+        from costshare.db import get_engine
+
+        self.engine = get_engine(app)
+        self.count = 0
+
+    def _before(self, *args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> QueryCounter:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._before)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from costshare.allocations.models import Allocation, AllocationLine
 from costshare.errors import ServiceError
@@ -62,9 +62,19 @@ def billed_year(offer: Offer, term_year: int) -> int:
 
 
 def participants(offer: Offer) -> list[Member]:
-    """Return the members that joined the offer, by code."""
-    return sorted(
-        (p.member for p in offer.participations if p.status == "joined"), key=lambda m: m.code
+    """Return the members that joined the offer, by code (one query, however many)."""
+    session = object_session(offer)
+    if session is None or offer.id is None:
+        return sorted(
+            (p.member for p in offer.participations if p.status == "joined"), key=lambda m: m.code
+        )
+    return list(
+        session.scalars(
+            select(Member)
+            .join(Participation, Participation.member_id == Member.id)
+            .where(Participation.offer_id == offer.id, Participation.status == "joined")
+            .order_by(Member.code)
+        )
     )
 
 

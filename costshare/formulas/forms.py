@@ -1,0 +1,312 @@
+"""The formula editor: components with weights, method, bounds and rounding, as form fields.
+
+`FormulaFields.definition()` turns the fields into the engine's definition;
+`load()` does the reverse; `show_errors()` puts each engine error beside the
+field it names (the engine says `formula.components[1].attribute`, the form
+shows it under the second used component row's attribute).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from costshare.engine import AllocationError
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    """Return (value, label) pairs as the choices of a SelectField."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+METHODS = choices(
+    [
+        ("formula", "Weighted components"),
+        ("shapley", "Shapley value (each member's average marginal cost)"),
+        ("equal_savings", "Equal savings (every member saves the same amount)"),
+        ("proportional_savings", "Proportional savings (every member saves the same fraction)"),
+    ]
+)
+KINDS = choices(
+    [
+        ("", "—"),
+        ("equal", "Equal"),
+        ("attribute", "Attribute"),
+        ("tiers", "Tiers"),
+        ("table", "Categories"),
+    ]
+)
+TRANSFORMS = choices([("none", "as is"), ("sqrt", "square root"), ("log1p", "log(1 + x)")])
+COMPONENT_ROWS = 5
+MAX_COMPONENTS = 12
+#: Engine fields of a component → the form field that shows their errors.
+COMPONENT_FIELDS = {
+    "kind": "kind",
+    "attribute": "attribute",
+    "weight": "weight",
+    "transform": "transform",
+    "name": "name",
+    "tiers": "options",
+    "weights": "options",
+}
+#: Engine fields of the formula → form fields.
+FORMULA_FIELDS = {
+    "formula.method": "method",
+    "formula.fixed_fee": "fixed_fee",
+    "formula.floor": "floor",
+    "formula.cap": "cap",
+    "formula.max_change": "max_change",
+    "formula.rounding": "rounding_unit",
+    "derived": "derived",
+    "groups": "groups",
+}
+_COMPONENT_PATH = re.compile(r"^formula\.components\[(\d+)\](?:\.(\w+))?")
+
+
+class ComponentForm(Form):
+    """One component row (a plain Form: the enclosing FlaskForm carries the CSRF token)."""
+
+    kind = SelectField("Kind", choices=KINDS, default="")
+    attribute = StringField("Attribute", validators=[Optional(), Length(max=64)])
+    weight = StringField("Weight", validators=[Optional(), Length(max=40)])
+    transform = SelectField("Transform", choices=TRANSFORMS, default="none")
+    name = StringField("Name", validators=[Optional(), Length(max=64)])
+    options = StringField("Tiers or weights (JSON)", validators=[Optional(), Length(max=4000)])
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text, parse_float=str)
+    except ValueError:
+        raise ValueError(f"The {what} are not valid JSON.") from None
+
+
+def _plain_number(value: Any) -> str:
+    """Write a stored number for a text field (Decimal text kept as is)."""
+    return "" if value is None else str(value)
+
+
+class FormulaFields(FlaskForm):
+    """The formula itself: what the workspace and the formula pages both edit."""
+
+    method = SelectField("Method", choices=METHODS, default="formula")
+    components = FieldList(
+        FormField(ComponentForm), min_entries=COMPONENT_ROWS, max_entries=MAX_COMPONENTS
+    )
+    fixed_fee = StringField("Fixed fee per member", validators=[Optional(), Length(max=40)])
+    floor = StringField("Floor", validators=[Optional(), Length(max=64)])
+    cap = StringField("Cap", validators=[Optional(), Length(max=64)])
+    max_change = StringField(
+        "Largest change from last year (%)", validators=[Optional(), Length(max=20)]
+    )
+    rounding_unit = StringField("Rounding unit", validators=[Optional(), Length(max=20)])
+    derived = TextAreaField("Derived attributes (JSON)", validators=[Optional(), Length(max=8000)])
+    groups = TextAreaField("Groups (JSON)", validators=[Optional(), Length(max=8000)])
+
+    #: Component index in the definition → row of the form (empty rows are skipped).
+    _rows: list[int]
+
+    def has_errors(self) -> bool:
+        """Return True when any field or the form itself shows an error (never cached)."""
+
+        def fields(form: Any):
+            for field in form:
+                if isinstance(field, FieldList):
+                    for entry in field.entries:
+                        yield from fields(entry.form)
+                else:
+                    yield field
+
+        return bool(self.form_errors) or any(field.errors for field in fields(self))
+
+    def definition(self) -> dict[str, Any] | None:
+        """Return the engine definition the fields describe, or None (errors set on fields)."""
+        self._rows = []
+        formula: dict[str, Any] = {}
+        ok = True
+        method = self.method.data or "formula"
+        if method != "formula":
+            formula["method"] = method
+        components = []
+        for row, entry in enumerate(self.components.entries):
+            fields = entry.form
+            kind = (fields.kind.data or "").strip()
+            if not kind:
+                continue
+            item: dict[str, Any] = {"kind": kind}
+            if fields.weight.data and fields.weight.data.strip():
+                item["weight"] = fields.weight.data.strip()
+            if kind != "equal":
+                item["attribute"] = (fields.attribute.data or "").strip()
+            if kind == "attribute" and fields.transform.data not in (None, "", "none"):
+                item["transform"] = fields.transform.data
+            if fields.name.data and fields.name.data.strip():
+                item["name"] = fields.name.data.strip()
+            if kind in ("tiers", "table"):
+                key = "tiers" if kind == "tiers" else "weights"
+                text = (fields.options.data or "").strip()
+                if not text:
+                    example = (
+                        '[{"min": 0, "weight": 1}, {"min": 5000, "weight": 2}]'
+                        if kind == "tiers"
+                        else '{"university": 3, "college": 1}'
+                    )
+                    fields.options.errors = [f"Give the {key} as JSON, e.g. {example}."]
+                    ok = False
+                    continue
+                try:
+                    item[key] = _json(text, key)
+                except ValueError as error:
+                    fields.options.errors = [str(error)]
+                    ok = False
+                    continue
+            components.append(item)
+            self._rows.append(row)
+        if method == "formula":
+            formula["components"] = components
+        elif components:
+            self.method.errors = [
+                "Components are used only by the method 'Weighted components'; "
+                "clear them or choose that method."
+            ]
+            ok = False
+        for name in ("fixed_fee", "floor", "cap"):
+            value = (getattr(self, name).data or "").strip()
+            if value:
+                formula[name] = value
+        change = (self.max_change.data or "").strip().rstrip("%").strip()
+        if change:
+            try:
+                percent = Decimal(change)
+                if not percent.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                self.max_change.errors = ["Enter a percentage such as 5 (for ±5 % a year)."]
+                ok = False
+            else:
+                formula["max_change"] = format((percent / 100).normalize(), "f")
+        unit = (self.rounding_unit.data or "").strip()
+        if unit:
+            formula["rounding"] = {"unit": unit}
+        definition: dict[str, Any] = {"formula": formula}
+        for name in ("derived", "groups"):
+            text = (getattr(self, name).data or "").strip()
+            if not text:
+                continue
+            try:
+                value = _json(text, name.replace("_", " "))
+            except ValueError as error:
+                getattr(self, name).errors = [str(error)]
+                ok = False
+                continue
+            if not isinstance(value, dict):
+                getattr(self, name).errors = ["Give a JSON object, e.g. {…}."]
+                ok = False
+                continue
+            definition[name] = value
+        return definition if ok else None
+
+    def load(self, definition: dict[str, Any]) -> None:
+        """Fill the fields from a stored definition."""
+        formula = definition.get("formula", {}) if isinstance(definition, dict) else {}
+        self.method.data = formula.get("method", "formula")
+        items = formula.get("components", []) or []
+        while len(self.components.entries) < min(len(items), MAX_COMPONENTS):
+            self.components.append_entry()
+        for entry, item in zip(self.components.entries, items, strict=False):
+            fields = entry.form
+            fields.kind.data = item.get("kind", "")
+            fields.attribute.data = item.get("attribute", "")
+            fields.weight.data = _plain_number(item.get("weight"))
+            fields.transform.data = item.get("transform", "none")
+            fields.name.data = item.get("name", "")
+            options = item.get("tiers", item.get("weights"))
+            fields.options.data = json.dumps(options, ensure_ascii=False) if options else ""
+        for entry in self.components.entries[len(items) :]:
+            fields = entry.form
+            fields.kind.data, fields.attribute.data, fields.weight.data = "", "", ""
+            fields.transform.data, fields.name.data, fields.options.data = "none", "", ""
+        self.fixed_fee.data = _plain_number(formula.get("fixed_fee"))
+        self.floor.data = _plain_number(formula.get("floor"))
+        self.cap.data = _plain_number(formula.get("cap"))
+        change = formula.get("max_change")
+        self.max_change.data = (
+            format((Decimal(str(change)) * 100).normalize(), "f") if change is not None else ""
+        )
+        self.rounding_unit.data = _plain_number((formula.get("rounding") or {}).get("unit"))
+        for name in ("derived", "groups"):
+            value = definition.get(name) if isinstance(definition, dict) else None
+            getattr(self, name).data = (
+                json.dumps(value, ensure_ascii=False, indent=1) if value else ""
+            )
+
+    def field_for(self, path: str | None) -> Any:
+        """Return the form field an engine field path names, or None (a form-level error)."""
+        if not path:
+            return None
+        match = _COMPONENT_PATH.match(path)
+        if match:
+            index = int(match.group(1))
+            rows = getattr(self, "_rows", [])
+            if index >= len(rows):
+                return None
+            entry = self.components.entries[rows[index]].form
+            return getattr(entry, COMPONENT_FIELDS.get(match.group(2) or "kind", "kind"))
+        if path == "formula.components":
+            return self.components.entries[0].form.kind if self.components.entries else None
+        for prefix, name in FORMULA_FIELDS.items():
+            if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
+                return getattr(self, name)
+        return None
+
+    def show_errors(self, errors: list[AllocationError] | tuple[AllocationError, ...]) -> list[str]:
+        """Put each error beside its field; return the ones no field of the formula owns."""
+        unplaced = []
+        for error in errors:
+            field = self.field_for(error.field)
+            if field is None:
+                unplaced.append(error.message)
+                continue
+            if error.message not in field.errors:
+                field.errors = [*field.errors, error.message]
+        return unplaced
+
+    def field_problems(self, errors: list[AllocationError]) -> list[dict[str, Any]]:
+        """Return the errors as JSON for the editor's script: the field id and the sentence."""
+        problems = []
+        for error in errors:
+            field = self.field_for(error.field)
+            problems.append(
+                {
+                    "field": field.id if field is not None else None,
+                    "message": error.message,
+                    "members": list(error.members),
+                    "attribute": error.attribute,
+                }
+            )
+        return problems
+
+
+class WorkspaceForm(FormulaFields):
+    """The workspace's formula panel: the formula and which choice it started from."""
+
+    choice = HiddenField()
+    version = HiddenField()
+
+
+class FormulaForm(FormulaFields):
+    """A saved formula: a name, where it comes from, and the formula."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=255)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+    source = TextAreaField(
+        "Source (consortium, document, URL)", validators=[Optional(), Length(max=4000)]
+    )
+    check_offer = SelectField("Check against the members of", choices=[], default="")
