@@ -691,6 +691,16 @@ def seed_users(demo: Demo) -> None:
     demo.notes.append(f"{len(accounts)} users")
 
 
+def seed_features(demo: Demo) -> None:
+    """Run each feature's own step, in order: allocations, invoices, negotiation."""
+    from costshare.allocations.demo import seed as allocations
+    from costshare.invoices.demo import seed as invoices
+    from costshare.negotiation.demo import seed as negotiation
+
+    for step in (allocations, invoices, negotiation):
+        step(demo)
+
+
 #: The steps in order; features append theirs (formulas, allocations, billing, …).
 STEPS: list[Callable[[Demo], None]] = [
     seed_members,
@@ -698,6 +708,7 @@ STEPS: list[Callable[[Demo], None]] = [
     seed_offers,
     seed_usage,
     seed_users,
+    seed_features,
 ]
 
 
