@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -183,6 +184,9 @@ class Facts:
         return [v if type(v) is str else _label(v) for v in values]
 
 
+_NUMBER_CHARACTERS = re.compile(r"[0-9.eE+-]*")
+
+
 def _plain_column(values: list[Any]) -> list[Decimal | None] | None:
     """Read a column of well-formed numbers in bulk; ``None`` if any needs a closer look."""
     kinds = set(map(type, values))
@@ -191,12 +195,21 @@ def _plain_column(values: list[Any]) -> list[Decimal | None] | None:
         kinds.discard(type(None))
         present = [v for v in values if v is not None]
     if kinds == {str}:
-        if not all(map(DECIMAL_TEXT.fullmatch, present)):
+        # One look at every character, then Decimal() for the form: together as strict
+        # as DECIMAL_TEXT (no spaces, underscores, NaN or other scripts' digits).
+        if not _NUMBER_CHARACTERS.fullmatch("".join(present)):
             return None
-    elif kinds != {int} and kinds != {Decimal}:
+        try:
+            numbers = list(map(Decimal, present))
+        except InvalidOperation:
+            return None
+    elif kinds == {int}:
+        numbers = list(map(Decimal, present))
+    elif kinds == {Decimal}:
+        numbers = present
+    else:
         return None if kinds else list(values)
-    numbers = list(map(Decimal, present))
-    if kinds == {Decimal} and not all(map(Decimal.is_finite, numbers)):
+    if kinds != {int} and not all(map(Decimal.is_finite, numbers)):
         return None
     exponents = [d.adjusted() for d in numbers if d]
     if exponents and not (min(exponents) >= MIN_ADJUSTED and max(exponents) <= MAX_ADJUSTED):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
     ROUND_HALF_EVEN,
     Context,
     Decimal,
@@ -98,14 +101,18 @@ def half_even(value: Decimal, unit: Decimal) -> Decimal:
 def units_of(
     values: list[Decimal], unit: Decimal, rounding: str, factor: Decimal = ONE
 ) -> list[int]:
-    """Return how many whole units each ``value · factor`` holds, rounded as ``rounding`` says."""
+    """Return how many whole units each ``value · factor`` holds, rounded up or down."""
+    step = math.ceil if rounding == ROUND_CEILING else math.floor
+    assert rounding in (ROUND_CEILING, ROUND_FLOOR)
     exponent = unit.as_tuple().exponent
     assert isinstance(exponent, int)
     if unit == ONE.scaleb(exponent):
         # A power of ten: scaling by its inverse is exact, and cheaper than dividing.
-        scale = factor.scaleb(-exponent)
-        return [int((value * scale).to_integral_value(rounding)) for value in values]
-    return [int((value * factor / unit).to_integral_value(rounding)) for value in values]
+        return list(map(step, map(factor.scaleb(-exponent).__mul__, values)))
+    scale = factor / unit if (factor / unit) * unit == factor else None
+    if scale is not None:
+        return list(map(step, map(scale.__mul__, values)))
+    return [step(value * factor / unit) for value in values]
 
 
 def on_grid(value: Decimal, unit: Decimal) -> bool:
