@@ -1,0 +1,149 @@
+"""Tables to XLSX: numeric cells, money in its currency's number format, a bold frozen header.
+
+Any feature that shows a table can offer it as a spreadsheet: describe the
+columns (`Column`), give the rows as plain values (`Decimal`, `int`, `str`,
+dates, `None`), and call `workbook(sheets)` for the bytes or `send(sheets,
+filename)` for the download. Money stays a number (never text), so the
+spreadsheet adds up as the page does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+KINDS = ("text", "money", "number", "integer", "percent", "date")
+MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMATS = {"integer": "#,##0", "number": "General", "percent": "0.00%", "date": "yyyy-mm-dd"}
+_HEADER_FILL = PatternFill("solid", fgColor="EEF2F6")
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its header, what its cells hold, and (for money) the currency."""
+
+    header: str
+    kind: str = "text"
+    #: For money: the ISO currency; None takes it from the row's `Sheet.currency_column`.
+    currency: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+@dataclass
+class Sheet:
+    """One table: a title (the sheet's name), columns, rows and an optional totals row."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Any]]
+    totals: Sequence[Any] | None = None
+    #: Index of the column that names each row's currency, for money columns without one.
+    currency_column: int | None = None
+    #: Lines written above the table (what it shows, for whom); the header follows them.
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def money_format(currency: str) -> str:
+    """Return the number format for amounts in `currency` (its own decimals, its code)."""
+    places = get_currency_precision(currency)
+    decimals = "." + "0" * places if places else ""
+    return f'#,##0{decimals} "{currency}";-#,##0{decimals} "{currency}"'
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, Decimal | int | float | str | dt.date):
+        return value
+    return str(value)
+
+
+def _title(text: str, taken: set[str]) -> str:
+    base = _BAD_TITLE.sub(" ", text).strip()[:31] or "Sheet"
+    title, n = base, 2
+    while title.lower() in taken:
+        suffix = f" ({n})"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(title.lower())
+    return title
+
+
+def _write(ws: Any, sheet: Sheet) -> None:
+    bold = Font(bold=True)
+    for note in sheet.notes:
+        ws.append([note])
+    header_row = len(sheet.notes) + 1
+    ws.append([c.header for c in sheet.columns])
+    for cell in ws[header_row]:
+        cell.font = bold
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    body = [*sheet.rows, *([sheet.totals] if sheet.totals is not None else [])]
+    widths = [len(c.header) for c in sheet.columns]
+    for offset, row in enumerate(body):
+        if len(row) != len(sheet.columns):
+            raise ValueError(
+                f"sheet {sheet.title!r}: a row has {len(row)} cells, not {len(sheet.columns)}"
+            )
+        ws.append([_cell_value(v) for v in row])
+        number = header_row + 1 + offset
+        row_currency = row[sheet.currency_column] if sheet.currency_column is not None else None
+        for index, (column, value) in enumerate(zip(sheet.columns, row, strict=True)):
+            cell = ws.cell(row=number, column=index + 1)
+            if column.kind == "money":
+                currency = column.currency or row_currency
+                if currency:
+                    cell.number_format = money_format(str(currency))
+            elif column.kind in _FORMATS:
+                cell.number_format = _FORMATS[column.kind]
+            shown = (
+                len(f"{value:,}") + 5 if isinstance(value, Decimal | int) else len(str(value or ""))
+            )
+            widths[index] = max(widths[index], shown)
+    if sheet.totals is not None:
+        for cell in ws[ws.max_row]:
+            cell.font = bold
+    for index, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(index + 1)].width = min(60, max(8, width + 2))
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+
+
+def workbook(sheets: Sequence[Sheet]) -> bytes:
+    """Return an XLSX file with one worksheet per table."""
+    book = Workbook()
+    book.remove(book.active)
+    taken: set[str] = set()
+    for sheet in sheets:
+        _write(book.create_sheet(_title(sheet.title, taken)), sheet)
+    if not sheets:
+        book.create_sheet("Empty")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def send(sheets: Sequence[Sheet], filename: str) -> Any:
+    """Return the Flask response that downloads `sheets` as `filename` (.xlsx)."""
+    from flask import send_file
+
+    return send_file(
+        io.BytesIO(workbook(sheets)),
+        mimetype=MIMETYPE,
+        as_attachment=True,
+        download_name=filename,
+        max_age=0,
+    )
