@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from costshare.counter import (
     inspect,
     read_report,
 )
+from tests.counter import corpus as corpus_module
 from tests.counter.corpus import CORPUS, corpus, corpus_file, data_files
 
 #: Corpus files this reader refuses, and a phrase of the reason it must give. None of the
@@ -176,3 +178,15 @@ def test_excel_month_headings_become_months() -> None:
     assert inspect(corpus_file("pycounter/counter4/C4JR1_bad.csv")).months == [
         date(2011, m, 1) for m in range(1, 13)
     ]
+
+
+def test_without_the_corpus_tests_skip_but_fail_under_strict(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(corpus_module, "CORPUS", tmp_path / "absent")
+    monkeypatch.delenv("COSTSHARE_STRICT", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        corpus_module.corpus()
+    monkeypatch.setenv("COSTSHARE_STRICT", "1")
+    with pytest.raises(pytest.fail.Exception):
+        corpus_module.corpus()
