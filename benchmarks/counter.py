@@ -310,6 +310,19 @@ def peak_memory_kib(path: Path) -> int:
     return int(result.stdout.split()[-1])
 
 
+def memory_growth(name: str, big: Path, small: Path) -> Figure:
+    """Compare the peak memory of reading the big file with that of reading the small one."""
+    peak_big, peak_small = peak_memory_kib(big), peak_memory_kib(small)
+    return Figure(
+        name,
+        peak_big / peak_small,
+        TARGET_MEMORY_GROWTH,
+        "times",
+        higher_is_better=False,
+        note=f"{peak_big / 1024:,.0f} MiB vs {peak_small / 1024:,.0f} MiB",
+    )
+
+
 def _report_peak_memory(path: str) -> None:
     reader_pass(Path(path))
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -442,16 +455,8 @@ def _tsv_figures(folder: Path, options: argparse.Namespace) -> list[Figure]:
         ),
         Figure("TSV read, records/s", records / reader, TARGET_RECORDS_PER_SECOND, "records/s"),
     ]
-    peak_big, peak_quarter = peak_memory_kib(big), peak_memory_kib(quarter)
     figures.append(
-        Figure(
-            f"TSV peak memory, {options.rows:,} / {options.rows // 4:,} rows",
-            peak_big / peak_quarter,
-            TARGET_MEMORY_GROWTH,
-            "times",
-            higher_is_better=False,
-            note=f"{peak_big / 1024:,.0f} MiB vs {peak_quarter / 1024:,.0f} MiB",
-        )
+        memory_growth(f"TSV peak memory, {options.rows:,} / {options.rows // 4:,} rows", big, quarter)
     )
     for figure in figures:
         print(figure.line(), flush=True)
@@ -465,17 +470,9 @@ def _json_figures(folder: Path, options: argparse.Namespace) -> list[Figure]:
     size = big.stat().st_size / 1e6
     print(f"TR SUSHI JSON: {options.json_items:,} items, {size:,.0f} MB, {records:,} counts")
     seconds = cpu_seconds(lambda: reader_pass(big), options.runs)
-    peak_big, peak_quarter = peak_memory_kib(big), peak_memory_kib(quarter)
     figures = [
         Figure("JSON read, records/s", records / seconds, TARGET_RECORDS_PER_SECOND, "records/s"),
-        Figure(
-            "JSON peak memory, full / quarter size",
-            peak_big / peak_quarter,
-            TARGET_MEMORY_GROWTH,
-            "times",
-            higher_is_better=False,
-            note=f"{peak_big / 1024:,.0f} MiB vs {peak_quarter / 1024:,.0f} MiB",
-        ),
+        memory_growth("JSON peak memory, full / quarter size", big, quarter),
     ]
     for figure in figures:
         print(figure.line(), flush=True)
