@@ -455,9 +455,8 @@ def _tsv_figures(folder: Path, options: argparse.Namespace) -> list[Figure]:
         ),
         Figure("TSV read, records/s", records / reader, TARGET_RECORDS_PER_SECOND, "records/s"),
     ]
-    figures.append(
-        memory_growth(f"TSV peak memory, {options.rows:,} / {options.rows // 4:,} rows", big, quarter)
-    )
+    name = f"TSV peak memory, {options.rows:,} / {options.rows // 4:,} rows"
+    figures.append(memory_growth(name, big, quarter))
     for figure in figures:
         print(figure.line(), flush=True)
     return figures
