@@ -87,6 +87,8 @@ class SplitTable:
     total: Decimal
     lam: Decimal | None
     groups: list[dict[str, Any]] = field(default_factory=list)
+    #: Parts left out of the table because they are zero for every member.
+    omitted: list[str] = field(default_factory=list)
 
     @classmethod
     def from_result(cls, result: dict[str, Any], codes: Iterable[str] | None = None) -> SplitTable:
@@ -156,6 +158,24 @@ class SplitTable:
             ],
         }
         return cls.from_result(result)
+
+    def drop_empty_parts(self) -> SplitTable:
+        """Leave out the explanation parts that are zero for every member (e.g. no bound held).
+
+        The parts shown still add up to each amount; `omitted` names what was left out.
+        """
+        keep = [i for i in range(len(self.keys)) if any(row.parts[i] for row in self.rows)]
+        self.omitted = [
+            self.keys[i].replace("_", " ")
+            if self.keys[i] in PART_LABELS
+            else part_label(self.keys[i])
+            for i in range(len(self.keys))
+            if i not in keep
+        ]
+        self.keys = [self.keys[i] for i in keep]
+        for row in self.rows:
+            row.parts = [row.parts[i] for i in keep]
+        return self
 
     @property
     def labels(self) -> list[str]:

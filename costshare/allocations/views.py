@@ -173,12 +173,12 @@ class Workspace:
         return saved or DEFAULT_CHOICE
 
     def show_stored(self, allocation: Allocation) -> None:
-        self.table = SplitTable.from_allocation(allocation)
+        self.table = SplitTable.from_allocation(allocation).drop_empty_parts()
         self.facts_year = {line.code: line.facts_year or {} for line in allocation.lines}
         self._facts(allocation.inputs, services.definition_of(allocation.inputs))
 
     def show_split(self, split: services.Split) -> None:
-        self.table = SplitTable.from_result(split.result)
+        self.table = SplitTable.from_result(split.result).drop_empty_parts()
         self.facts_year = split.facts_year
         self._facts(split.scenario, split.definition)
 
@@ -284,6 +284,7 @@ def workspace(offer_id: int, term_year: int):
                 space.show_split(services.preview(session, offer_, term_year, choice.definition))
             except ServiceError as problem:
                 _show_problem(form, space, problem)
+    form.version.data = str(space.draft.version) if space.draft is not None else ""
     compare = request.args.getlist("compare")
     if not compare and request.args.get("compare_with"):
         compare = [form.choice.data, request.args["compare_with"]]
@@ -377,6 +378,8 @@ def detail(allocation_id: int):
     scope = member_scope()
     lines = services.member_lines(allocation, scope)
     table = SplitTable.from_allocation(allocation, lines)
+    if scope is None:
+        table.drop_empty_parts()
     definition = services.definition_of(allocation.inputs)
     needed = [
         n for n in formulas.facts_needed(definition) if n not in ("solo_price", "previous_share")

@@ -39,13 +39,10 @@ def test_the_workspace_shows_the_split_worked_by_hand(as_coordinator, session) -
         "B": Decimal("3325.00"),
         "C": Decimal("2275.00"),
     }
-    # Parts: equal, fte, bound adjustment, rounding — and they add up to each amount.
-    assert split["A"]["parts"] == [
-        Decimal("1750.00"),
-        Decimal("3150.00"),
-        Decimal("0.00"),
-        Decimal("0.00"),
-    ]
+    # Parts: equal and fte (no bound held and no cent rounded: those columns are left out,
+    # and said so) — and they add up to each amount.
+    assert split["A"]["parts"] == [Decimal("1750.00"), Decimal("3150.00")]
+    assert "not shown: bound adjustment, rounding." in html
     for row in split.values():
         assert sum(row["parts"]) == row["amount"]
     # What a person reads: the formatted amounts, the savings and the percentage.
