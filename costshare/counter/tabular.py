@@ -375,6 +375,7 @@ class TableReader(FormatReader):
         totals = self.totals = _Totals(len(months))
         blocks = totals.blocks
         block_rows = 0
+        block_size = _Totals.BLOCK
         counts = self._counts
         small = _SMALL_COUNTS.get
         items = 0
@@ -440,7 +441,7 @@ class TableReader(FormatReader):
                     block = blocks[metric] = []
                 block.append(values)
                 block_rows += 1
-                if block_rows == _Totals.BLOCK:
+                if block_rows == block_size:
                     totals.reduce()
                     block_rows = 0
                 yield compress(zip(item_repeat, repeat(metric), months, values), values)
