@@ -352,11 +352,13 @@ def _result(
         return zero + value
 
     def column(values: list[int]) -> list[Decimal]:
-        distinct = set(values)
-        if len(distinct) * 8 < len(values):
-            # A part that is the same for most members is converted once.
-            table = {units: unit * units for units in distinct}
-            return list(map(table.__getitem__, values))
+        # A part with few distinct values (the equal part, rounding, surcharge 0) is
+        # converted once per value; a sample tells which parts those are.
+        if len(set(values[:64])) <= 4:
+            distinct = set(values)
+            if len(distinct) * 8 < len(values):
+                table = {units: unit * units for units in distinct}
+                return list(map(table.__getitem__, values))
         return list(map(unit.__mul__, values))
 
     amounts = split.amounts
