@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import pairwise
+from functools import partial
+from itertools import chain, pairwise, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, NoReturn
 
@@ -321,35 +322,43 @@ _NO_ATTRIBUTES: dict[str, Any] = {}
 def parse_members(value: Any) -> tuple[Member, ...]:
     """Validate the member list and return it sorted by code."""
     items = _list(value, "The members", "members")
-    members = []
-    append = members.append
+    # Every check runs over whole columns (C-level loops); only when one fails
+    # does the slow path walk the members to say which one is wrong and why.
+    if set(map(type, items)) != {dict} or not all(map(MEMBER_KEYS.issuperset, items)):
+        _find_member_problem(items)
+    codes = list(map(dict.get, items, repeat("code")))
+    names = list(map(dict.get, items, repeat("name")))
+    attributes = list(map(dict.get, items, repeat("attributes"), repeat(_NO_ATTRIBUTES)))
+    values = chain.from_iterable(map(dict.values, attributes)) if _all_dicts(attributes) else None
+    if (
+        set(map(type, codes)) != {str}
+        or not all(codes)
+        or len(set(codes)) != len(codes)
+        or not set(map(type, names)) <= {str, type(None)}
+        or values is None
+        or not _ATTRIBUTE_TYPES.issuperset(map(type, values))
+    ):
+        _find_member_problem(items)
+    rows = sorted(zip(codes, names, attributes, strict=True), key=itemgetter(0))
+    # tuple.__new__ makes the Members without a Python-level call per member.
+    return tuple(map(partial(tuple.__new__, Member), rows))
+
+
+def _all_dicts(values: list[Any]) -> bool:
+    return set(map(type, values)) <= {dict}
+
+
+def _find_member_problem(items: list[Any]) -> NoReturn:
+    """Raise the error for the first invalid member."""
     seen: set[str] = set()
-    allowed = MEMBER_KEYS
-    good_types = _ATTRIBUTE_TYPES
     for index, item in enumerate(items):
-        # The common case is checked in one pass; _member_problem says what is wrong.
-        if type(item) is not dict or not item.keys() <= allowed:
-            _member_problem(index, item, seen)
-        code = item.get("code")
-        name = item.get("name")
-        attributes = item.get("attributes", _NO_ATTRIBUTES)
-        if (
-            type(code) is not str
-            or not code
-            or code in seen
-            or (name is not None and type(name) is not str)
-            or type(attributes) is not dict
-            or not good_types.issuperset(map(type, attributes.values()))
-        ):
-            _member_problem(index, item, seen)
-        seen.add(code)
-        append(Member(code, name, attributes))
-    members.sort(key=itemgetter(0))
-    return tuple(members)
+        _member_problem(index, item, seen)
+        seen.add(item["code"])
+    raise AssertionError("a member check failed but no member is invalid")
 
 
-def _member_problem(index: int, item: Any, seen: set[str]) -> NoReturn:
-    """Raise the error that explains why member ``index`` is invalid."""
+def _member_problem(index: int, item: Any, seen: set[str]) -> None:
+    """Raise the error that explains why member ``index`` is invalid, if it is."""
     where = f"members[{index}]"
     if type(item) is not dict:
         raise ScenarioError(
@@ -389,7 +398,6 @@ def _member_problem(index: int, item: Any, seen: set[str]) -> NoReturn:
                 members=[code],
                 attribute=key,
             )
-    raise AssertionError("member passed every check")
 
 
 def _parse_bound_rule(value: Any, name: str) -> BoundRule:
