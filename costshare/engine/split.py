@@ -369,7 +369,7 @@ def solve(
     if sum(low) == owed:
         return list(low), 1, Fraction(0)
     if raw_float is None:
-        raw_float = np.array([ri / q for ri in r])
+        raw_float = np.array(r, dtype=float) / float(q)
     states = _float_segment(raw_float, low, high, owed)
     found = _exact_on_segment(r, low, high, owed, states)
     if found is None:
@@ -556,11 +556,12 @@ def finish(
     """Apply bounds, λ and rounding to raw shares, and explain every amount."""
     check_feasible(facts, raw, bounds, owed, unit, money)
     r, q = raw.r, raw.q
-    raw_float = np.array([ri / q for ri in r])
+    # Floats only guide the exact work below (segment, safe roundings): C-level is enough.
+    raw_float = np.array(r, dtype=float) / float(q)
     numerators, den, lam = solve(r, q, bounds.low, bounds.high, owed, raw_float)
     amounts = largest_remainder(numerators, den, owed)
     reported = _to_unit(raw_float, lambda i: (r[i], q))
-    x_float = np.array([num / den for num in numerators])
+    x_float = np.array(numerators, dtype=float) / float(den)
     both = den * q
     adjustment = _to_unit(
         x_float - raw_float,
