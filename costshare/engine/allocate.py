@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, localcontext
@@ -27,6 +26,7 @@ from costshare.engine.pricing import (
     unrounded_price,
     vendor_price,
 )
+from costshare.engine.runtime import collector_paused
 from costshare.engine.split import (
     Raw,
     Split,
@@ -47,21 +47,9 @@ Result = dict[str, Any]
 
 @contextmanager
 def _engine_context() -> Iterator[None]:
-    """Run with the engine's Decimal context and the cycle collector paused.
-
-    A split creates a dozen small objects per member and no reference
-    cycles; left running, the collector would repeatedly walk the caller's
-    whole scenario (tens of thousands of dicts) in the middle of it.
-    """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        with localcontext(CONTEXT):
-            yield
-    finally:
-        if paused:
-            gc.enable()
+    """Run with the engine's Decimal context and the cycle collector paused."""
+    with collector_paused(), localcontext(CONTEXT):
+        yield
 
 
 def allocate(scenario: dict) -> Result:

@@ -6,9 +6,11 @@ import csv
 import io
 import json
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from costshare.engine.errors import ScenarioError
+from costshare.engine.runtime import collector_paused
 
 LINE_COLUMNS = (
     "code",
@@ -45,12 +47,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_scenario(source: str | bytes) -> dict[str, Any]:
     """Parse scenario JSON text (numbers as Decimal), refusing duplicate keys and NaN."""
     try:
-        data = json.loads(
-            source,
-            parse_float=Decimal,
-            parse_constant=_reject_constant,
-            object_pairs_hook=_no_duplicates,
-        )
+        with collector_paused():
+            data = json.loads(
+                source,
+                parse_float=Decimal,
+                parse_constant=_reject_constant,
+                object_pairs_hook=_no_duplicates,
+            )
     except json.JSONDecodeError as err:
         raise ScenarioError(
             f"The scenario is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}."
@@ -79,7 +82,8 @@ def to_jsonable(value: Any) -> Any:
 
 def to_json(result: dict[str, Any]) -> str:
     """Return a result as JSON text: one object per line for lines, groups and changes."""
-    return _pretty(result, 0) + "\n"
+    with collector_paused():
+        return _pretty(result, 0) + "\n"
 
 
 def _pretty(value: Any, depth: int) -> str:
@@ -117,8 +121,18 @@ _LINE_KEY_SET = dict.fromkeys(
 
 def _lines(lines: list[dict[str, Any]]) -> list[str]:
     """Return result lines as JSON texts, fast: they are most of a large result."""
-    first = lines[0]["explanation"]
-    keys = first.keys()
+    keys = lines[0]["explanation"].keys()
+    exponent = lines[0]["amount"].as_tuple().exponent
+    # Amounts, raw values and parts all carry the unit's exponent; from 0 down to
+    # -6 str() writes them without an exponent, so only given solo prices need a look.
+    same_shape = (
+        isinstance(exponent, int)
+        and -6 <= exponent <= 0
+        and all(map(_LINE_KEY_SET.__eq__, map(dict.keys, lines)))
+        and all(map(keys.__eq__, map(dict.keys, map(itemgetter("explanation"), lines))))
+    )
+    if not same_shape:
+        return [_dump(line) for line in lines]
     # Keys go into a %-template, so a % in a component name is doubled.
     parts = ", ".join(_quote(key).replace("%", "%%") + ': "%s"' for key in keys)
     template = (
@@ -130,16 +144,9 @@ def _lines(lines: list[dict[str, Any]]) -> list[str]:
     texts = []
     append = texts.append
     for line in lines:
-        explanation = line["explanation"]
-        if line.keys() != _LINE_KEY_SET or explanation.keys() != keys:
-            append(_dump(line))
-            continue
-        plain = list(
-            map(str, (line["amount"], line["raw"], *explanation.values(), line["surcharge"]))
-        )
         solo = line["solo_price"]
         if solo is None:
-            tail = ("null", "null", "null")
+            tail: tuple[str, ...] = ("null", "null", "null")
         else:
             pct = line["savings_pct"]
             tail = (
@@ -147,10 +154,10 @@ def _lines(lines: list[dict[str, Any]]) -> list[str]:
                 '"' + str(line["savings"]) + '"',
                 "null" if pct is None else '"' + str(pct) + '"',
             )
-        if "E" in "".join(plain) or "E" in "".join(tail):
-            # A value so small or large that str() writes an exponent: take the general path.
-            append(_dump(line))
-            continue
+            if "E" in tail[0] or "E" in tail[1]:
+                # A given solo price so small that str() writes an exponent.
+                append(_dump(line))
+                continue
         name = line["name"]
         bound = line["bound"]
         more = line["pays_more_than_alone"]
@@ -159,9 +166,11 @@ def _lines(lines: list[dict[str, Any]]) -> list[str]:
             % (
                 _quote(line["code"]),
                 "null" if name is None else _quote(name),
-                *plain[:-1],
+                line["amount"],
+                line["raw"],
+                *line["explanation"].values(),
                 "null" if bound is None else _quote(bound),
-                plain[-1],
+                line["surcharge"],
                 *tail,
                 "null" if more is None else ("true" if more else "false"),
             )
