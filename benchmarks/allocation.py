@@ -78,19 +78,24 @@ def median_seconds(work: Callable[[], object], runs: int) -> tuple[float, float]
     return statistics.median(cpu), statistics.median(wall)
 
 
-def calc_command() -> tuple[list[str], str]:
-    """Return how to run `costshare calc` as a process, and which way that is."""
+def calc_command(probe: Path) -> tuple[list[str], str]:
+    """Return how to run `costshare calc` as a process, and which way that is.
+
+    The flask group is used when wsgi.py exists and the command runs there;
+    otherwise the module itself, and the reason is printed.
+    """
     python = Path(sys.executable)
+    module = [str(python), "-m", "costshare.allocations.calc_command"]
+    if not (ROOT / "wsgi.py").exists():
+        return module, "python -m costshare.allocations.calc_command (no wsgi.py)"
     flask = [str(python.parent / "flask"), "--app", "wsgi", "costshare", "calc"]
-    if (ROOT / "wsgi.py").exists():
-        probe = subprocess.run(
-            [*flask[:-1], "--help"], cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        if " calc " in probe.stdout:
-            return flask, "flask --app wsgi costshare calc"
-    return [str(python), "-m", "costshare.allocations.calc_command"], (
-        "python -m costshare.allocations.calc_command (flask group has no calc)"
+    trial = subprocess.run(
+        [*flask, str(probe)], cwd=ROOT, capture_output=True, text=True, check=False
     )
+    if trial.returncode == 0:
+        return flask, "flask --app wsgi costshare calc"
+    reason = (trial.stderr.strip().splitlines() or ["no output"])[-1]
+    return module, f"python -m costshare.allocations.calc_command (flask failed: {reason})"
 
 
 def process_seconds(command: list[str], path: Path, runs: int) -> tuple[float, float]:
@@ -142,12 +147,12 @@ def main() -> int:
         ("engine: time(10,000) / time(100)", big_cpu / small_cpu, big_wall / small_wall, 150, "x")
     )
 
-    command, how = calc_command()
     with tempfile.TemporaryDirectory() as folder:
         files = {}
         for n in (10, 10_000):
             files[n] = Path(folder) / f"scenario-{n}.json"
             files[n].write_text(json.dumps(scenario(n)), encoding="utf-8")
+        command, how = calc_command(files[10])
         few_cpu, few_wall = process_seconds(command, files[10], runs=5)
         many_cpu, many_wall = process_seconds(command, files[10_000], runs=5)
     results.append(
