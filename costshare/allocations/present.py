@@ -14,6 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from costshare.charts import Series, stacked_bars
+from costshare.xlsx import Column, Sheet
 
 #: Explanation parts the engine names itself, as the table heads them.
 PART_LABELS = {
@@ -331,3 +332,60 @@ def _fact(value: Any) -> Decimal | str | None:
 def years_used(facts_year: dict[str, dict[str, Any]]) -> list[int]:
     """Return the calendar years the facts were taken from, oldest first."""
     return sorted({int(y) for facts in facts_year.values() for y in (facts or {}).values()})
+
+
+def allocation_sheets(
+    allocation: Any, table: SplitTable, facts: list[dict[str, Any]], names: list[str]
+) -> list[Sheet]:
+    """Return an allocation as spreadsheet tables: the split (with totals) and the facts used."""
+    cur = table.currency
+    columns = [
+        Column("Member"),
+        Column("Name"),
+        Column("Amount", "money", cur),
+        *(Column(label, "money", cur) for label in table.labels),
+        Column("Bound"),
+        Column("Of which surcharge", "money", cur),
+        Column("Solo price", "money", cur),
+        Column("Savings", "money", cur),
+        Column("Savings %", "percent"),
+    ]
+    rows = [
+        [
+            row.code,
+            row.name,
+            row.amount,
+            *row.parts,
+            row.bound or "",
+            row.surcharge,
+            row.solo_price,
+            row.savings,
+            row.savings_pct,
+        ]
+        for row in table.rows
+    ]
+    totals = [
+        "Total",
+        f"{len(table.rows)} members",
+        table.amount_sum,
+        *table.part_sums,
+        "",
+        table.surcharge_sum,
+        table.solo_sum,
+        table.savings_sum,
+        table.savings_pct,
+    ]
+    notes = [
+        f"{allocation.offer.title} · {allocation.year} · {allocation.formula_name} · "
+        f"{allocation.status}",
+        f"Vendor's price {table.price} + surcharge {table.surcharge_amount} − subsidy "
+        f"{table.subsidy} = members owe {table.total} {cur}",
+    ]
+    split = Sheet("Split", columns, rows, totals, notes=notes)
+    fact_columns = [Column("Member")]
+    for name in names:
+        fact_columns += [Column(name, "number"), Column(f"{name}: year", "integer")]
+    fact_rows = [
+        [row["code"], *[v for value, year in row["cells"] for v in (value, year)]] for row in facts
+    ]
+    return [split, Sheet("Facts used", fact_columns, fact_rows)]

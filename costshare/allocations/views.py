@@ -23,6 +23,7 @@ from costshare.allocations.present import (
     BOUND_TITLES,
     Comparison,
     SplitTable,
+    allocation_sheets,
     facts_table,
     years_used,
 )
@@ -34,6 +35,7 @@ from costshare.formulas.forms import FormulaFields, WorkspaceForm
 from costshare.formulas.views import fact_names
 from costshare.offers.models import Offer, Resource
 from costshare.pagination import page_args, paginate
+from costshare.xlsx import send
 
 blueprint = Blueprint("allocations", __name__, url_prefix="/allocations")
 
@@ -371,10 +373,8 @@ def _allocation_or_404(allocation_id: int) -> Allocation:
     return allocation
 
 
-@blueprint.route("/<int:allocation_id>")
-@access("user")
-def detail(allocation_id: int):
-    allocation = _allocation_or_404(allocation_id)
+def _shown(allocation: Allocation) -> dict[str, Any]:
+    """Return what a user may see of an allocation: all of it for staff, its own line otherwise."""
     scope = member_scope()
     lines = services.member_lines(allocation, scope)
     table = SplitTable.from_allocation(allocation, lines)
@@ -389,15 +389,37 @@ def detail(allocation_id: int):
         for line in lines
     }
     members = [{"code": line.code, "attributes": line.attributes} for line in lines]
+    return {
+        "table": table,
+        "definition": definition,
+        "needed": needed,
+        "facts": facts_table(members, facts_year, needed),
+        "years": years_used(facts_year),
+        "own": scope is not None,
+    }
+
+
+@blueprint.route("/<int:allocation_id>.xlsx")
+@access("user")
+def export(allocation_id: int):
+    allocation = _allocation_or_404(allocation_id)
+    shown = _shown(allocation)
+    sheets = allocation_sheets(allocation, shown["table"], shown["facts"], shown["needed"])
+    suffix = f"-{current_user.member.code}" if shown["own"] else ""
+    return send(sheets, f"allocation-{allocation.offer_id}-{allocation.year}{suffix}.xlsx")
+
+
+@blueprint.route("/<int:allocation_id>")
+@access("user")
+def detail(allocation_id: int):
+    allocation = _allocation_or_404(allocation_id)
+    shown = _shown(allocation)
+    scope = member_scope()
+    table = shown["table"]
     return render_template(
         "allocations/detail.html",
         allocation=allocation,
-        table=table,
-        definition=definition,
-        needed=needed,
-        facts=facts_table(members, facts_year, needed),
-        years=years_used(facts_year),
-        own=scope is not None,
+        **shown,
         chart=_chart(table) if scope is None and table.rows else None,
         version_form=VersionForm(),
         changes=services.input_changes(get_session(), allocation)

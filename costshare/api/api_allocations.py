@@ -544,7 +544,13 @@ def allocation_create():
 @access("staff")
 @document(
     "Recompute a draft from the offer's current figures",
-    {200: ref("Allocation"), 404: ref("Error"), 409: ref("Error"), 422: ref("Error")},
+    {
+        200: ref("Allocation"),
+        400: ref("Error"),
+        404: ref("Error"),
+        409: ref("Error"),
+        422: ref("Error"),
+    },
     request_body={"content": {"application/json": {"schema": ref("VersionInput")}}},
 )
 def allocation_recompute(allocation_id: int):
@@ -560,7 +566,14 @@ def allocation_recompute(allocation_id: int):
 @access("coordinator")
 @document(
     "Finalize a draft: its inputs and amounts never change again (coordinators)",
-    {200: ref("Allocation"), 403: ref("Error"), 404: ref("Error"), 409: ref("Error")},
+    {
+        200: ref("Allocation"),
+        400: ref("Error"),
+        403: ref("Error"),
+        404: ref("Error"),
+        409: ref("Error"),
+        422: ref("Error"),
+    },
     request_body={"content": {"application/json": {"schema": ref("VersionInput")}}},
 )
 def allocation_finalize(allocation_id: int):

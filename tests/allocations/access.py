@@ -43,6 +43,7 @@ ENTRIES = {
         data=lambda w: {"action": "preview", "components-0-kind": "equal"},
     ),
     "allocations.detail": Entry(_final),
+    "allocations.export": Entry(_final),
     "allocations.recompute": Entry(_draft, data=lambda w: {"version": w.objects["draft_version"]}),
     "allocations.finalize": Entry(_draft, data=lambda w: {"version": w.objects["draft_version"]}),
     "api.calc": Entry(data=lambda w: SCENARIO),

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from io import BytesIO
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from costshare.allocations import services
@@ -257,3 +259,28 @@ def test_a_member_user_sees_only_its_own_line_of_a_final_allocation(client, sess
     assert "OTHER" not in html and world.other.name not in html
     assert client.get(f"/allocations/{draft.id}/finalize").status_code == 404
     assert client.get(_url(offer)).status_code == 404
+    # Its spreadsheet holds its own line only.
+    book = load_workbook(BytesIO(client.get(f"/allocations/{draft.id}.xlsx").data))
+    codes = [row[0] for row in book["Split"].iter_rows(min_row=4, values_only=True)]
+    assert codes == ["OWN", "Total"]
+
+
+def test_the_allocation_exports_to_xlsx_with_numbers_that_add_up(as_coordinator, session) -> None:
+    small = small_consortium(session)
+    draft = services.save_draft(session, small.offer, 1, HALF_FTE_HALF_EQUAL, name="Half")
+    response = as_coordinator.get(f"/allocations/{draft.id}.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(BytesIO(response.data))
+    rows = list(book["Split"].iter_rows(min_row=3, values_only=True))
+    header, body = rows[0], rows[1:]
+    assert header[:5] == ("Member", "Name", "Amount", "Equal", "fte")
+    # Numbers, not text: A 4,900 = 1,750 + 3,150; the totals row 10,500.
+    assert [r[:5] for r in body] == [
+        ("A", "Alpha University", 4900, 1750, 3150),
+        ("B", "Beta College", 3325, 1750, 1575),
+        ("C", "Gamma Institute", 2275, 1750, 525),
+        ("Total", "3 members", 10500, 5250, 5250),
+    ]
+    facts = list(book["Facts used"].values)
+    assert facts[0] == ("Member", "fte", "fte: year")
+    assert facts[1] == ("A", 6000, 2026)
