@@ -134,7 +134,8 @@ def main() -> int:
     csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
     codes = [f"B{n:03d}" for n in range(MEMBERS)]
     rng = random.Random(7)
-    timings = []
+    timings: list[float] = []
+    cpu_times: list[float] = []
     for index in range(WARMUP + TOGGLES):
         dropped = set(rng.sample(codes, rng.choice((1, 2, 3, 10))))
         data = {
@@ -143,17 +144,20 @@ def main() -> int:
             "formula": "method:proportional_savings",
         }
         started = time.perf_counter()
+        cpu = time.process_time()
         response = client.post(
             f"/negotiation/offers/{offer_id}/what-if",
             data=data,
             headers={"X-CSRFToken": csrf, "X-Requested-With": "fetch"},
         )
         elapsed = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu) * 1000
         if response.status_code != 200 or "solo-table" not in response.get_data(as_text=True):
             print(f"toggle failed: HTTP {response.status_code}")
             return 1
         if index >= WARMUP:
             timings.append(elapsed)
+            cpu_times.append(cpu_ms)
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[round(0.95 * len(timings)) - 1]
@@ -162,6 +166,12 @@ def main() -> int:
     status = "ok" if p95 <= TARGET_P95_MS else "MISSED"
     print(f"  p95    {p95:7.1f} ms   target ≤ {TARGET_P95_MS:.0f} ms   {status}")
     print(f"  max    {timings[-1]:7.1f} ms")
+    # CPU time of this process: what the toggle costs, apart from other load on the machine.
+    cpu_times.sort()
+    print(
+        f"  CPU time: median {statistics.median(cpu_times):.1f} ms, "
+        f"p95 {cpu_times[round(0.95 * len(cpu_times)) - 1]:.1f} ms"
+    )
     return 0 if p95 <= TARGET_P95_MS else 1
 
 

@@ -62,7 +62,7 @@ def workspace_charts(ws: Workspace, fmt: Callable[[Any], str]) -> dict[str, Mark
     priced = [c for c in ws.rounds if c.result is not None]
     if len(priced) > 1:
         charts["rounds"] = bar_chart(
-            [c.label.split(":")[0] for c in priced],
+            [c.short for c in priced],
             [
                 Series("Vendor price", [c.result["price"] for c in priced]),
                 Series("Members pay", [c.result["total"] for c in priced]),

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from costshare.allocations.inputs import ScenarioInput, build_scenario, solo_prices
+from costshare.allocations.inputs import PRICE_KEYS, ScenarioInput, build_scenario, solo_prices
 from costshare.allocations.models import Allocation
 from costshare.allocations.services import definition_of
 from costshare.audit.services import record, snapshot
@@ -424,6 +424,11 @@ class RoundColumn:
     term_total: Decimal | None = None
     is_current: bool = False
 
+    @property
+    def short(self) -> str:
+        """A label for a chart axis: 'Round 2', 'Final'."""
+        return f"Round {self.number}" if self.number is not None else "Final"
+
     def amount(self, code: str) -> Decimal | None:
         if self.result is None:
             return None
@@ -450,6 +455,8 @@ class Workspace:
     scenarios: list[Scenario] = field(default_factory=list)
     #: Sentences about a saved scenario's parts that no longer fit the offer.
     notices: list[str] = field(default_factory=list)
+    #: Why there is nothing to compute yet (not an error: e.g. nobody has joined).
+    empty: str | None = None
 
     @property
     def offer(self) -> Offer:
@@ -502,7 +509,7 @@ def workspace(
         ws.scenarios = scenarios_of(session, ctx.offer.id)
     codes = state.codes(ctx)
     if not codes:
-        ws.error = (
+        ws.empty = (
             "No member has joined this offer yet: tick the members to see what they would pay."
         )
         return ws
@@ -522,9 +529,7 @@ def workspace(
             ws.changes = _changes(ctx, ws.baseline, ws.result)
         ws.tier = _tier(scenario, len(ctx.joined_codes), len(codes))
         ws.fairness = _fairness(scenario, ws.result)
-        ws.rounds = _rounds(
-            session, ctx, state, choice, [ctx.members_by_code[c] for c in codes], ws
-        )
+        ws.rounds = _rounds(session, ctx, ws)
     except (ServiceError, AllocationError) as error:
         ws.error = error.message
     return ws
@@ -631,14 +636,7 @@ def own_prices(scenario: dict[str, Any]) -> list[Decimal]:
     return prices
 
 
-def _rounds(
-    session: Session,
-    ctx: Context,
-    state: WhatIf,
-    choice: FormulaChoice,
-    members: list[Member],
-    ws: Workspace,
-) -> list[RoundColumn]:
+def _rounds(session: Session, ctx: Context, ws: Workspace) -> list[RoundColumn]:
     """Compute each quote round for the what-if's members, and add the final allocation."""
     columns = []
     current = ctx.offer.current_round_id
@@ -650,7 +648,7 @@ def _rounds(
             years = ws.projection.results if ws.projection else None
         else:
             try:
-                years = _round_years(session, ctx, quote, state, choice, members)
+                years = _round_years(session, ctx, quote, ws.scenario)
                 column.result = years[0]
             except (ServiceError, AllocationError) as error:
                 column.error = error.message
@@ -679,17 +677,37 @@ def _rounds(
 
 
 def _round_years(
-    session: Session,
-    ctx: Context,
-    quote: QuoteRound,
-    state: WhatIf,
-    choice: FormulaChoice,
-    members: list[Member],
+    session: Session, ctx: Context, quote: QuoteRound, scenario: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    source = build_scenario(session, ctx.offer, choice.definition, members=members, quote=quote)
-    # An uplift what-if is about the current round; earlier rounds keep their own.
-    own = WhatIf(state.members, state.formula, None, state.max_change)
-    return _years(allocate(_restricted(source, [m.code for m in members], own)))
+    """Return the what-if's result under another quote round (same members, facts, formula)."""
+    return _years(allocate(_with_round(session, ctx, scenario, quote)))
+
+
+def _with_round(
+    session: Session, ctx: Context, scenario: dict[str, Any], quote: QuoteRound
+) -> dict[str, Any]:
+    """Return `scenario` priced by `quote`: its price keys and its solo prices.
+
+    The same as `build_scenario(…, quote=quote)` for the same members, without
+    reading every member's facts again (a toggle must stay quick). The
+    formula, and so a phase-in what-if, stays; an uplift what-if is about the
+    current round, and another round keeps its own term.
+    """
+    solo = solo_prices(session, quote.id)
+    ids = {code: member.id for code, member in ctx.members_by_code.items()}
+    price = quote.pricing or {}
+    priced = {k: v for k, v in scenario.items() if k not in PRICE_KEYS}
+    priced.update({k: price[k] for k in PRICE_KEYS if k in price})
+    if ctx.offer.term_years == 1:
+        priced.pop("term", None)
+    members = []
+    for member in scenario["members"]:
+        attributes = {k: v for k, v in member["attributes"].items() if k != "solo_price"}
+        if ids[member["code"]] in solo:
+            attributes["solo_price"] = solo[ids[member["code"]]]
+        members.append({**member, "attributes": attributes})
+    priced["members"] = members
+    return priced
 
 
 def usage_trend(session: Session, offer: Offer) -> dict[str, dict[str, int]]:

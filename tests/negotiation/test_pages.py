@@ -244,3 +244,35 @@ def test_a_three_year_offer_is_projected_with_the_phase_in_limit(as_negotiator, 
         D("18150.00"),
         D("49650.00"),
     ]
+
+
+def test_quote_rounds_side_by_side(as_negotiator, session, four) -> None:
+    from costshare.offers.models import QuoteRound, SoloPrice
+
+    # Round 2: 25 % off for all four, NA's list price down to 9,000 (Σ 19,000).
+    second = QuoteRound(
+        number=2,
+        label="Second quote",
+        pricing={
+            "pricing": {"kind": "list_discount", "tiers": [{"min_members": 4, "discount": "0.25"}]}
+        },
+    )
+    four.rounds.append(second)
+    for solo in four.rounds[0].solo_prices:
+        amount = Decimal("9000.00") if solo.member.code == "NA" else solo.amount
+        second.solo_prices.append(SoloPrice(member=solo.member, amount=amount))
+    session.flush()
+    four.current_round = second
+    session.flush()
+    html = as_negotiator.get(f"/negotiation/offers/{four.id}").get_data(as_text=True)
+    rounds = table(html, "rounds-table")
+    assert rounds["head"][0][1].startswith("Round 1") and rounds["head"][0][2].startswith("Round 2")
+    # Round 1: 0.8 × 20,000 = 16,000 (NA 8,000). Round 2: 0.75 × 19,000 = 14,250; proportional
+    # savings: each pays 75 % of its round-2 list price (NA 6,750; NB 4,500; NC 2,250; ND 750).
+    assert [money(c) for c in rounds["rows"]["NA"][1:]] == [D("8000.00"), D("6750.00")]
+    assert [money(c) for c in rounds["rows"]["ND"][1:]] == [D("800.00"), D("750.00")]
+    foot = {row[0]: row[1:] for row in rounds["foot"]}
+    assert [money(c) for c in foot["Vendor price"]] == [D("16000.00"), D("14250.00")]
+    assert [money(c) for c in foot["Solo prices"]] == [D("20000.00"), D("19000.00")]
+    assert [money(c) for c in foot["Savings"]] == [D("4000.00"), D("4750.00")]
+    assert [money(c) for c in foot["Gained on the round before"]] == [None, D("-1750.00")]

@@ -67,7 +67,7 @@ def test_a_member_without_a_list_price_is_named(as_negotiator, session) -> None:
 def test_an_offer_nobody_joined_shows_a_sentence(as_negotiator, session) -> None:
     offer = create_offer(session, pricing=PRICING, title="Nobody yet")
     html = as_negotiator.get(f"/negotiation/offers/{offer.id}").get_data(as_text=True)
-    assert "No member has joined this offer yet" in text_of(html, "ws-error")
+    assert "No member has joined this offer yet" in text_of(html, "ws-empty")
     assert as_negotiator.get("/negotiation/offers/999999").status_code == 404
 
 
