@@ -161,7 +161,7 @@ SCHEMAS["AllocationInput"] = {
         "offer_id": {"type": "integer", "minimum": 1},
         "term_year": {"type": "integer", "minimum": 1, "default": 1},
         "formula_id": {"type": "integer", "minimum": 1},
-        "preset": {"type": "string"},
+        "preset": {"type": "string", "enum": [p["key"] for p in presets()]},
         "definition": ref("Definition"),
         "name": {"type": "string", "maxLength": 255},
         "version": {"type": "integer", "description": "The draft's version you read (optional)."},
@@ -483,7 +483,7 @@ def _definition(data: dict[str, Any]) -> tuple[dict[str, Any], str, Formula | No
     if given[0] == "formula_id":
         formula = formulas.get_formula(get_session(), _integer(data, "formula_id"))
         if formula is None:
-            raise ServiceError("There is no formula with this id.", field="formula_id")
+            abort(404, "There is no formula with this id.")
         return formula.definition, name or formula.name, formula
     if given[0] == "preset":
         choice = formulas.find_choice(get_session(), f"preset:{_text(data, 'preset')}")
@@ -521,9 +521,8 @@ def allocation_create():
         abort(404)
     term_year = _integer(data, "term_year", 1)
     if term_year > offer.term_years:
-        raise ServiceError(
-            f"This offer's term has {offer.term_years} year(s); there is no year {term_year}.",
-            field="term_year",
+        abort(
+            404, f"This offer's term has {offer.term_years} year(s); there is no year {term_year}."
         )
     definition, name, formula = _definition(data)
     existed = services.find(session, offer.id, term_year, "draft") is not None
