@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
 from collections.abc import Iterator
+from functools import partial
 from itertools import chain, islice
 from os import PathLike
 from typing import IO
@@ -30,16 +30,14 @@ class Report:
     def __init__(self, src: Source, reader: FormatReader, summary: Summary, notes: Notes) -> None:
         self._src = src
         self._reader = reader
-        self._notes = notes
         self.summary = summary
         self._started = False
-        # The reader's own generator calls these: a wrapping generator would cost a frame
-        # per row.
-        reader.finished = self._finished
-        reader.failed = self._failed
-        reader.released = self.close
-        # A report dropped unread still closes its file.
-        self._closer = weakref.finalize(self, _close, reader, src)
+        # The reader's own generator calls these (a wrapping generator would cost a frame per
+        # row). None holds the report: records being read keep only the reader and the file
+        # alive, and a file dropped unread is closed by its Source.
+        reader.finished = partial(_finished, summary, src, notes)
+        reader.failed = partial(_as_counter_error, reader=reader, name=src.name)
+        reader.released = partial(_close, reader, src)
 
     def records(self) -> Iterator[Record]:
         """Return an iterator over the records (one pass only)."""
@@ -64,7 +62,7 @@ class Report:
 
     def close(self) -> None:
         """Release the file (done by itself once the records are read)."""
-        self._closer()
+        _close(self._reader, self._src)
 
     def __enter__(self) -> Report:
         return self
@@ -72,12 +70,10 @@ class Report:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _finished(self) -> None:
-        self.summary.warnings = self._src.warnings + self._notes.render()
-        self.summary.complete = True
 
-    def _failed(self, exc: Exception) -> CounterError:
-        return _as_counter_error(exc, self._reader, self._src.name)
+def _finished(summary: Summary, src: Source, notes: Notes) -> None:
+    summary.warnings = src.warnings + notes.render()
+    summary.complete = True
 
 
 def _close(reader: FormatReader, src: Source) -> None:
@@ -101,7 +97,7 @@ def read_report(source: Input, filename: str | None = None) -> Report:
         reader.read_header()
         summary.warnings = src.warnings + notes.render()
     except Exception as exc:  # every failure must surface as a CounterError
-        error = _as_counter_error(exc, reader, src.name)
+        error = _as_counter_error(exc, reader=reader, name=src.name)
         if reader is not None:
             reader.close()
         src.close()
@@ -132,7 +128,7 @@ def _format_name(src: Source) -> str:
     return src.kind
 
 
-def _as_counter_error(exc: Exception, reader: FormatReader | None, name: str) -> CounterError:
+def _as_counter_error(exc: Exception, *, reader: FormatReader | None, name: str) -> CounterError:
     if isinstance(exc, CounterError):
         error = exc
     else:

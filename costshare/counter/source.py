@@ -41,6 +41,10 @@ class Source:
         if self.owned:
             self.stream.close()
 
+    def __del__(self) -> None:
+        # A report dropped before its records were read still closes the file it opened.
+        self.close()
+
     def text(self) -> io.TextIOWrapper:
         """Return the content as text, decoded and with line ends kept for the csv module."""
         self.stream.seek(0)

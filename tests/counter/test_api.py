@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import weakref
 from datetime import date
 
 import pytest
@@ -127,3 +129,14 @@ def test_json_in_utf16_and_with_a_byte_order_mark() -> None:
     expected = {"Total_Item_Requests": 587, "Unique_Item_Requests": 430}  # EXPECTED.md
     assert inspect(text.encode("utf-16"), "tr_j1.json").totals == expected
     assert inspect("\ufeff".encode() + text.encode(), "tr_j1.json").totals == expected
+
+
+def test_a_report_dropped_unread_is_freed_and_closes_its_file() -> None:
+    report = read_report(corpus_file(SAMPLE).read_bytes(), "Sample-TR_J1.tsv")
+    next(iter(report))
+    stream = report._src.stream
+    alive = weakref.ref(report)
+    del report
+    gc.collect()
+    assert alive() is None
+    assert stream.closed
