@@ -17,8 +17,6 @@ from .values import norm_key
 
 #: XLSX rows are pulled in blocks, so that openpyxl's warnings can be silenced per block.
 XLSX_BLOCK = 2000
-#: Longest cell the csv module accepts; a longer one is a runaway quote, not a value.
-FIELD_LIMIT = 1024 * 1024
 
 
 class CsvRows(RowSource):
@@ -29,7 +27,6 @@ class CsvRows(RowSource):
         self._text = src.text()
         # COUNTER TSV is not quoted: quote characters are part of titles ("Alles ist Front!").
         quoting = csv.QUOTE_NONE if src.delimiter == "\t" else csv.QUOTE_MINIMAL
-        csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
         self._reader = csv.reader(self._text, delimiter=src.delimiter, quoting=quoting)
         self.rows = self._reader
 
