@@ -92,6 +92,7 @@ def create_token_command(email: str, name: str) -> None:
 
 def register(app: Flask) -> None:
     from costshare.allocations import commands  # noqa: F401 - adds `costshare calc`
+    from costshare.invoices import cli as invoices_cli  # noqa: F401 - adds `costshare invoices`
     from costshare.migrate import db_cli
 
     app.cli.add_command(db_cli)

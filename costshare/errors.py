@@ -57,6 +57,11 @@ CONSTRAINT_MESSAGES = {
         "This offer already has an allocation in this state for this year."
     ),
     "uq_invoice_number": "An invoice with this number already exists.",
+    "invoice_immutable": (
+        "An issued invoice cannot be changed: void it (which issues a credit note) "
+        "and issue a corrected invoice."
+    ),
+    "uq_invoice_sequence_year": "Another invoice took this number at the same moment; try again.",
     "uq_user_email": "A user with this email already exists.",
     "uq_usage_import_member_checksum": "This file has already been imported for this member.",
     "uq_sushi_credential_member_vendor": (

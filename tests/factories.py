@@ -168,6 +168,82 @@ def build_world(session: Session) -> World:
     return world
 
 
+def create_final_allocation(
+    session: Session,
+    offer: Offer,
+    lines: dict[Member, dict[str, Any]],
+    *,
+    term_year: int = 1,
+    year: int | None = None,
+    formula_name: str = "Test formula",
+    formula: dict[str, Any] | None = None,
+    surcharge: str | None = None,
+    subsidy: str = "0",
+) -> Any:
+    """Create a FINAL allocation with hand-computed lines (no engine involved).
+
+    `lines` maps a member to its figures as strings: `amount` (required; the
+    surcharge part included), and optionally `surcharge`, `solo_price`,
+    `bound` and `explanation` (parts adding up to `amount`; default: one
+    `equal` part). `total` is the sum of the amounts, `price` what the vendor
+    charges (total − surcharge amount + subsidy), savings = solo − amount.
+    """
+    from costshare.allocations.models import Allocation, AllocationLine
+    from costshare.db import utcnow
+
+    formula = formula or {"components": [{"kind": "equal", "weight": 1}]}
+    total = sum((Decimal(v["amount"]) for v in lines.values()), Decimal(0))
+    surcharge_amount = sum((Decimal(v.get("surcharge", "0")) for v in lines.values()), Decimal(0))
+    inputs: dict[str, Any] = {"currency": offer.currency, "formula": formula, "members": []}
+    if surcharge is not None:
+        inputs["surcharge"] = surcharge
+    if Decimal(subsidy):
+        inputs["subsidy"] = subsidy
+    allocation = Allocation(
+        offer=offer,
+        round=offer.current_round,
+        term_year=term_year,
+        year=year or offer.term_start.year + term_year - 1,
+        formula_name=formula_name,
+        status="final",
+        currency=offer.currency,
+        inputs=inputs,
+        result={},
+        price=total - surcharge_amount + Decimal(subsidy),
+        surcharge_amount=surcharge_amount,
+        subsidy=Decimal(subsidy),
+        total=total,
+        computed_at=utcnow(),
+        finalized_at=utcnow(),
+    )
+    for member, figures in sorted(lines.items(), key=lambda item: item[0].code):
+        amount = Decimal(figures["amount"])
+        solo = Decimal(figures["solo_price"]) if figures.get("solo_price") else None
+        savings = solo - amount if solo is not None else None
+        inputs["members"].append(
+            {"code": member.code, "name": member.name, "attributes": figures.get("attributes", {})}
+        )
+        allocation.lines.append(
+            AllocationLine(
+                member=member,
+                code=member.code,
+                name=member.name,
+                amount=amount,
+                raw=amount,
+                surcharge=Decimal(figures.get("surcharge", "0")),
+                bound=figures.get("bound"),
+                solo_price=solo,
+                savings=savings,
+                savings_pct=(savings / solo).quantize(Decimal("0.0001")) if solo else None,
+                explanation=figures.get("explanation", {"equal": figures["amount"]}),
+                attributes=figures.get("attributes", {}),
+            )
+        )
+    session.add(allocation)
+    session.flush()
+    return allocation
+
+
 class QueryCounter:
     """Count the SQL statements an app runs while the block is open (query-count tests)."""
 

@@ -19,7 +19,7 @@ def test_home_shows_the_consortium_at_a_glance(as_coordinator, world) -> None:
 def test_member_users_land_on_their_own_page(as_member, world) -> None:
     response = as_member.get("/")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/members/{world.own.id}")
+    assert response.headers["Location"].endswith("/portal/")  # the member portal
     page = as_member.get(response.headers["Location"]).get_data(as_text=True)
     assert world.own.name in page
 

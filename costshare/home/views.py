@@ -16,7 +16,7 @@ blueprint = Blueprint("home", __name__)
 @access("user")
 def index():
     if current_user.is_member_user:
-        return redirect(url_for("members.detail", member_id=current_user.member_id))
+        return redirect(url_for("portal.index"))
     year = today().year
     return render_template(
         "home/index.html", glance=services.glance(get_session(), year), year=year

@@ -35,7 +35,11 @@ class BillingRun(TimestampMixin, Base):
     """A coordinator's run that turns one year's final allocations into invoices."""
 
     __tablename__ = "billing_run"
-    __table_args__ = (one_of("mode", RUN_MODES), one_of("status", RUN_STATUSES))
+    __table_args__ = (
+        one_of("mode", RUN_MODES),
+        one_of("status", RUN_STATUSES),
+        non_negative("tax_rate"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int]
@@ -47,6 +51,8 @@ class BillingRun(TimestampMixin, Base):
     due_date: Mapped[dt.date | None]
     #: Exchange rates the coordinator entered: [{"from", "to", "rate", "date"}].
     exchange_rates: Mapped[list[Any]] = mapped_column(default=list)
+    #: The consortium's tax rate for this run's lines (a fraction); members may override it.
+    tax_rate: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")
     )
@@ -73,7 +79,13 @@ class InvoiceSequence(Base):
 
 
 class Invoice(TimestampMixin, Base):
-    """An invoice (or credit note) to one member; permanent once issued."""
+    """An invoice (or credit note) to one member; permanent once issued.
+
+    Once issued, its number, dates, parties, amounts, lines and stored PDF never
+    change: the services refuse, and database triggers (migration "Freeze issued
+    invoices") reject such an UPDATE or DELETE on SQLite and PostgreSQL. Only
+    `status`, `paid`, the void and email fields move.
+    """
 
     __tablename__ = "invoice"
     __table_args__ = (
@@ -92,13 +104,14 @@ class Invoice(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_run.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_run.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="invoice")
     #: For a credit note: the invoice it cancels.
     credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
     #: Given when issued (drafts have none): prefix + year + gapless sequence.
     number: Mapped[str | None] = mapped_column(String(32))
+    #: The year billed (the run's year); the number counts in the issue date's year.
     year: Mapped[int]
     status: Mapped[str] = mapped_column(String(8), default="draft")
     issue_date: Mapped[dt.date | None]
@@ -161,7 +174,9 @@ class InvoiceLine(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16), default="share")
     allocation_line_id: Mapped[int | None] = mapped_column(ForeignKey("allocation_line.id"))
@@ -191,7 +206,7 @@ class Payment(Base):
     __table_args__ = (CheckConstraint("amount > 0", "amount_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     paid_on: Mapped[dt.date]
     amount: Mapped[Decimal]
     reference: Mapped[str | None] = mapped_column(String(255))
