@@ -1,0 +1,411 @@
+"""Form pieces the member, vendor, offer and user forms share.
+
+- `BaseForm` / `RowForm`: every text input is stripped and loses NUL characters
+  (PostgreSQL refuses them), so no typed text can reach the database raw.
+- `NumberField`, `PercentField`, `WholeNumberField`: numbers a person types,
+  parsed exactly (`Decimal`), bounded to what the columns hold, with a sentence
+  for anything else — never an exception.
+- `formdata_from_json` / `read_json` / `form_problems`: the JSON API validates
+  with the very same forms, so a rule cannot differ between a page and a script.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import is_currency
+from flask import request
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+from wtforms import Form, PasswordField, SelectChoice, StringField
+from wtforms.validators import ValidationError
+
+from costshare.errors import ServiceError
+
+#: Money columns are Numeric(18, 4) and facts Numeric(20, 6): both hold less than 10^14.
+MAX_AMOUNT = Decimal(10) ** 14
+_PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+NUMBER_HINT = "Write a number such as 1250 or 1250.50."
+
+
+def clean_text(value: Any) -> Any:
+    """Strip a text, drop NUL characters and lone surrogates; leave anything else as it is.
+
+    PostgreSQL refuses NUL in text, and no database can store half a UTF-16 pair
+    (which JSON can send as "\\ud800").
+    """
+    if isinstance(value, str):
+        value = value.replace("\x00", "")
+        if not value.isascii():
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value.strip()
+    return value
+
+
+class _CleanMeta:
+    def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+        cls = unbound_field.field_class
+        if issubclass(cls, StringField) and not issubclass(cls, PasswordField):
+            filters = [*unbound_field.kwargs.get("filters", ()), clean_text]
+            return unbound_field.bind(form=form, filters=filters, **options)
+        return unbound_field.bind(form=form, **options)
+
+
+class BaseForm(FlaskForm):
+    """A page form (CSRF on) whose text inputs arrive clean."""
+
+    class Meta(_CleanMeta):
+        pass
+
+
+class RowForm(Form):
+    """A row inside a `FieldList` (the outer form carries the CSRF token)."""
+
+    class Meta(_CleanMeta):
+        pass
+
+
+def plain_number(value: Decimal | int | None) -> str:
+    """Write a number without exponent or trailing zeros: 12000.000000 → 12000."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return format(value.quantize(Decimal(1)), "f")
+    return format(value.normalize(), "f")
+
+
+def parse_number(text: str) -> Decimal:
+    """Return the number a person wrote, or raise ValueError with a sentence."""
+    compact = text.strip().replace(" ", "").replace("\u00a0", "").replace("_", "")
+    if _GROUPED.match(compact):
+        compact = compact.replace(",", "")
+    if not _PLAIN.match(compact):
+        raise ValueError(NUMBER_HINT)
+    try:
+        return Decimal(compact)
+    except InvalidOperation as error:  # pragma: no cover - the pattern admits only decimals
+        raise ValueError(NUMBER_HINT) from error
+
+
+def check_number(
+    value: Decimal, minimum: Decimal | None, maximum: Decimal | None, places: int | None
+) -> str | None:
+    """Return why `value` is out of bounds, or None."""
+    if minimum is not None and value < minimum:
+        return (
+            "Cannot be negative." if minimum == 0 else f"Must be at least {plain_number(minimum)}."
+        )
+    if maximum is not None and value > maximum:
+        return f"Must be at most {plain_number(maximum)}."
+    if places is not None and -value.as_tuple().exponent > places:  # type: ignore[operator]
+        return f"Use at most {places} decimal places."
+    return None
+
+
+class NumberField(StringField):
+    """A decimal number typed by a person: exact, finite, bounded."""
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Iterable[Any] | None = None,
+        minimum: Decimal | None = Decimal(0),
+        maximum: Decimal | None = MAX_AMOUNT - 1,
+        places: int | None = 4,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+        self.minimum, self.maximum, self.places = minimum, maximum, places
+
+    def to_shown(self, value: Decimal) -> Decimal:
+        return value
+
+    def from_typed(self, value: Decimal) -> Decimal:
+        return value
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        self.data = self.from_typed(parse_number(str(valuelist[0])))
+
+    def process_data(self, value: Any) -> None:
+        self.data = None if value in (None, "") else Decimal(str(value))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else plain_number(self.to_shown(self.data))
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None:
+            return
+        problem = check_number(self.to_shown(self.data), self.minimum, self.maximum, self.places)
+        if problem:
+            raise ValidationError(problem)
+
+
+class PercentField(NumberField):
+    """A fraction typed as a percentage: 10 on the page is 0.10 in the data."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("maximum", Decimal(100))
+        kwargs.setdefault("places", 4)
+        super().__init__(label, validators, **kwargs)
+
+    def to_shown(self, value: Decimal) -> Decimal:
+        return value * 100
+
+    def from_typed(self, value: Decimal) -> Decimal:
+        return (value / 100).normalize() if value else Decimal(0)
+
+
+class WholeNumberField(StringField):
+    """A whole number between `minimum` and `maximum` (years, member counts)."""
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Iterable[Any] | None = None,
+        minimum: int = 0,
+        maximum: int = 10**9,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        text = str(valuelist[0]).strip()
+        if not re.fullmatch(r"[+-]?[0-9]{1,12}", text):
+            raise ValueError("Write a whole number such as 2026.")
+        self.data = int(text)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else str(self.data)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is not None and not self.minimum <= self.data <= self.maximum:
+            raise ValidationError(f"Must be between {self.minimum} and {self.maximum}.")
+
+
+def upper_text(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def currency_check(form: Any, field: Any) -> None:
+    """Mirror the `*_iso_code` constraints: a known three-letter ISO 4217 code."""
+    if field.data and (len(field.data) != 3 or not is_currency(field.data)):
+        raise ValidationError("Use a three-letter ISO 4217 currency code such as EUR or CNY.")
+
+
+def add_error(form: Any, field_name: str | None, message: str) -> None:
+    """Show `message` beside the named field, or above the form when there is none."""
+    field = form._fields.get(field_name) if field_name else None
+    if field is None:
+        form.form_errors.append(message)
+    else:
+        field.errors = [*field.errors, message]
+
+
+# --- the JSON API goes through the same forms -------------------------------------------
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def read_json() -> dict[str, Any]:
+    """Return the request's JSON object (numbers as Decimal), or answer 400 with a sentence."""
+    try:
+        data = json.loads(
+            request.get_data(cache=True) or b"null",
+            parse_float=Decimal,
+            parse_constant=_refuse_constant,
+        )
+    except (ValueError, RecursionError) as error:
+        raise BadRequest("The request body must be valid JSON.") from error
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def formdata_from_json(values: Mapping[str, Any], allowed: Iterable[str]) -> MultiDict:
+    """Turn a JSON object into form data for the forms the pages use.
+
+    Unknown keys and values that are objects are refused (422), so a typo in a
+    script is not silently ignored.
+    """
+    allowed = set(allowed)
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ServiceError(
+            f"Unknown field(s): {', '.join(unknown)}.",
+            details={key: "Unknown field." for key in unknown},
+        )
+    data = MultiDict()
+    for key, value in values.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            data.add(key, "y")
+        elif isinstance(value, dict | list):
+            raise ServiceError(
+                f"'{key}' must be a text, a number or a boolean.",
+                field=key,
+                details={key: "Must be a text, a number or a boolean."},
+            )
+        else:
+            data.add(key, clean_text(_as_text(value)))
+    return data
+
+
+def form_problems(form: Any) -> dict[str, str]:
+    """Return each field's first error (dotted names for rows of a list), and the form's."""
+    problems: dict[str, str] = {}
+
+    def walk(prefix: str, errors: Any) -> None:
+        if isinstance(errors, dict):
+            for key, value in errors.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), value)
+        elif isinstance(errors, list | tuple) and errors and not isinstance(errors[0], str):
+            for index, value in enumerate(errors):
+                walk(f"{prefix}[{index}]", value)
+        elif errors:
+            problems.setdefault(prefix or "form", str(errors[0]))
+
+    for name, field in form._fields.items():
+        if name == "csrf_token":
+            continue
+        walk(name, field.errors)
+    if form.form_errors:
+        problems["form"] = str(form.form_errors[0])
+    return problems
+
+
+def refuse(form: Any) -> ServiceError:
+    """Return the 422 error that lists a form's problems (for the API)."""
+    problems = form_problems(form)
+    first = next(iter(problems.items()), ("form", "The data is not valid."))
+    field = None if first[0] == "form" else first[0]
+    label = f"{first[0]}: " if field else ""
+    return ServiceError(f"{label}{first[1]}", field=field, details=problems)
+
+
+def submitted(form: Any) -> bool:
+    """Like `validate_on_submit`, and an expired CSRF token is told above the form."""
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    if not valid and "csrf_token" in form.errors:
+        form.form_errors.append(
+            "This form has expired or was sent from another page: reload the page and try again."
+        )
+    return valid
+
+
+def money_text(value: Decimal | None, currency: str) -> str:
+    """Write an amount for an input: the currency's decimals at least (49022.30, not 49022.3)."""
+    from babel.numbers import get_currency_precision
+
+    if value is None:
+        return ""
+    places = max(get_currency_precision(currency), -Decimal(value).normalize().as_tuple().exponent)
+    return format(Decimal(value).quantize(Decimal(1).scaleb(-places)), "f")
+
+
+#: Ids are 32-bit integers on PostgreSQL (and SQLite refuses larger ones): beyond, nothing exists.
+MAX_ID = 2**31 - 1
+
+
+def ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Answer 404 for a URL whose id is beyond any id the database can hold.
+
+    Registered as a `url_value_preprocessor`, so `/offers/99999999999999999999`
+    is "not found" instead of a database error.
+    """
+    from flask import abort
+
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            abort(404)
+
+
+def bounded_ids(view: Any) -> Any:
+    """Apply `ids_in_range` to one view (for blueprints shared with other features)."""
+    import functools
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        ids_in_range(None, kwargs)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """Return (value, label) pairs as the options of a select (WTForms' SelectChoice)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def whole_number(text: str | None, digits: int = 9) -> int | None:
+    """Return `text` as a whole number of at most `digits` ASCII digits, else None.
+
+    (`str.isdigit` admits "²", which `int` refuses: never trust it alone.)
+    """
+    text = (text or "").strip()
+    if text.isascii() and text.isdigit() and 0 < len(text) <= digits:
+        return int(text)
+    return None
+
+
+def save_form(
+    form: Any,
+    call: Any,
+    message: Any,
+    target: Any,
+) -> Any:
+    """Validate `form`, run one service call, commit once, flash and redirect.
+
+    `call()` runs the service; `message(result)` and `target(result)` give the
+    sentence to flash and the URL to go to. Returns the redirect, or None when
+    the form is not submitted or is refused (the refusal shown beside the field).
+    """
+    from flask import flash, redirect
+
+    from costshare.db import get_session
+
+    if not submitted(form):
+        return None
+    try:
+        result = call()
+    except ServiceError as error:
+        add_error(form, error.field, error.message)
+        return None
+    get_session().commit()
+    flash(message(result), "success")
+    return redirect(target(result))
+
+
+def whole_number_arg(name: str) -> int | None:
+    """Return the query-string argument `name` as an id-sized whole number, else None."""
+    return whole_number(request.args.get(name))

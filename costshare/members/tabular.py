@@ -1,0 +1,197 @@
+"""Spreadsheets in and out: CSV and XLSX rows, read streaming, written for Excel.
+
+`read_rows` yields `(row number, [cell text, …])` as a person sees them in the
+spreadsheet (the header is row 1), whatever the file format; numbers come as
+their exact decimal text. A file that cannot be read raises `FileRefused`
+with a sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+from costshare.members.fields import plain_number
+
+XLSX_MAGIC = b"PK\x03\x04"
+MAX_CELL = 10_000
+#: A cell starting with one of these runs as a formula in a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+class FileRefused(ValueError):
+    """The file cannot be read at all (not a CSV or XLSX, broken, empty)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def file_kind(filename: str, head: bytes) -> str:
+    """Return "xlsx" or "csv" from the name and the first bytes of a file."""
+    name = (filename or "").lower()
+    if head.startswith(XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
+        return "xlsx"
+    if name.endswith(".xls"):
+        raise FileRefused("Old .xls files cannot be read: save the sheet as .xlsx or CSV.")
+    return "csv"
+
+
+def cell_text(value: Any) -> str:
+    """Return a spreadsheet cell as text: numbers exactly, dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "not a number"
+        return plain_number(Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        return plain_number(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).replace("\x00", "").strip()[:MAX_CELL]
+
+
+def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+    number = 0
+    try:
+        try:
+            first = text.readline()
+        except UnicodeDecodeError as error:
+            raise FileRefused(
+                "The file is not UTF-8 text: save it as “CSV UTF-8” or as an XLSX workbook."
+            ) from error
+        delimiter = max((",", ";", "\t"), key=first.count)
+        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
+        for number, row in enumerate(reader, start=1):
+            yield number, [_unguard(cell_text(c)) for c in row]
+    except UnicodeDecodeError as error:
+        raise FileRefused(
+            f"Row {number + 1} is not UTF-8 text: save the file as “CSV UTF-8” or as XLSX."
+        ) from error
+    except csv.Error as error:
+        raise FileRefused(f"Row {number + 1} cannot be read as CSV: {error}.") from error
+    finally:
+        # The caller owns the file: let go of it without closing it.
+        if not stream.closed:
+            text.detach()
+
+
+def _unguard(text: str) -> str:
+    """Undo the apostrophe `write_csv` puts before a cell that would run as a formula."""
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
+
+
+def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise FileRefused("The file cannot be read as an XLSX workbook.") from error
+    try:
+        sheet = workbook.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [cell_text(c) for c in row]
+    except FileRefused:
+        raise
+    except Exception as error:
+        raise FileRefused("The workbook is damaged and cannot be read to the end.") from error
+    finally:
+        workbook.close()
+
+
+def read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield each row of a CSV or XLSX file with its row number (header = 1)."""
+    head = stream.read(4)
+    stream.seek(0)
+    if not head:
+        raise FileRefused("The file is empty.")
+    if file_kind(filename, head) == "xlsx":
+        return _xlsx_rows(stream)
+    return _csv_rows(stream)
+
+
+def header_key(text: str) -> str:
+    """Normalise a header cell: "Billing Currency" → "billing_currency"."""
+    return "_".join(text.strip().lower().split())
+
+
+def write_csv(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """Return a UTF-8 CSV (with the BOM Excel needs to read CJK names right)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return plain_number(value)
+    text = str(value)
+    # A cell starting like a formula would run in a spreadsheet: keep it text.
+    return "'" + text if text[:1] in FORMULA_STARTS and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def write_xlsx(sheet_name: str, headers: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """Return an XLSX workbook of one sheet, numbers as numbers, header in bold."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_name[:31])
+    bold = Font(bold=True)
+    head = []
+    for title in headers:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        head.append(cell)
+    sheet.append(head)
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        # Excel keeps 15 significant digits: larger exact values stay text.
+        digits = len(value.normalize().as_tuple().digits)
+        value = value if digits <= 15 else plain_number(value)
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text, never a formula
+        return cell
+    return value
