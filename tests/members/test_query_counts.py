@@ -1,0 +1,241 @@
+"""Every list and detail page issues the same number of SQL queries with 2 or 500 members.
+
+The large consortium: 500 members with 5 years of 5 facts each (12,500 facts),
+200 offers from 20 vendors, one offer with all 500 members joined, their solo
+prices in 5 rounds, a member in 200 deals, 100 users and 1,000 audit events —
+inserted in bulk. Each page is read once with the small world and once with the
+large one; the counts must not differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import event, insert, select
+
+from costshare.audit.models import AuditEvent
+from costshare.auth.models import User
+from costshare.db import get_engine, utcnow
+from costshare.members.models import Member, MemberFact
+from costshare.offers.models import Offer, Participation, QuoteRound, Resource, SoloPrice, Vendor
+from tests.factories import PASSWORD_HASH
+
+MEMBERS, OFFERS, VENDORS, YEARS = 500, 200, 20, (2022, 2023, 2024, 2025, 2026)
+FACTS = ("fte", "budget", "income", "headcount", "articles")
+
+
+def _grow(session, world) -> None:
+    """Insert the large consortium around the world's objects."""
+    session.execute(
+        insert(Member),
+        [
+            {
+                "code": f"B{n:04d}",
+                "name": f"Bulk Library {n}",
+                "sector": "university",
+                "billing_currency": "EUR",
+            }
+            for n in range(MEMBERS)
+        ],
+    )
+    ids = list(session.scalars(select(Member.id).where(Member.code.like("B%"))))
+    session.execute(
+        insert(MemberFact),
+        [
+            {"member_id": m, "year": y, "name": f, "value": Decimal(1000 + m % 97)}
+            for m in [*ids, world.own.id]
+            for y in YEARS
+            for f in FACTS
+            if not (m == world.own.id and f in ("fte", "budget") and y in (2025, 2026))
+        ],
+    )
+    session.execute(insert(Vendor), [{"name": f"Bulk vendor {n}"} for n in range(VENDORS)])
+    vendor_ids = list(session.scalars(select(Vendor.id).where(Vendor.name.like("Bulk vendor%"))))
+    session.execute(
+        insert(Resource),
+        [
+            {
+                "vendor_id": vendor_ids[n % VENDORS],
+                "name": f"Bulk resource {n}",
+                "kind": "database",
+                "counter_title_ids": [],
+            }
+            for n in range(OFFERS)
+        ],
+    )
+    resource_ids = list(
+        session.scalars(select(Resource.id).where(Resource.name.like("Bulk resource%")))
+    )
+    # A few more resources for the target vendor, so its page lists many.
+    session.execute(
+        insert(Resource),
+        [
+            {
+                "vendor_id": world.own_offer.resource.vendor_id,
+                "name": f"Extra {n}",
+                "kind": "ebooks",
+                "counter_title_ids": [],
+            }
+            for n in range(30)
+        ],
+    )
+    session.execute(
+        insert(Offer),
+        [
+            {
+                "resource_id": resource_ids[n],
+                "title": f"Bulk offer {n}",
+                "term_start": dt.date(2027, 1, 1),
+                "term_end": dt.date(2029, 12, 31),
+                "currency": "EUR",
+                "status": "negotiating",
+                "deadline": dt.date(2026, 12, 1) + dt.timedelta(days=n),
+            }
+            for n in range(OFFERS)
+        ],
+    )
+    offer_ids = list(session.scalars(select(Offer.id).where(Offer.title.like("Bulk offer%"))))
+    session.execute(
+        insert(QuoteRound),
+        [{"offer_id": o, "number": 1, "pricing": {"total": "1000.00"}} for o in offer_ids],
+    )
+    session.execute(
+        insert(Participation),
+        [
+            {"offer_id": o, "member_id": ids[(i * 7 + k) % MEMBERS], "status": "joined"}
+            for i, o in enumerate(offer_ids)
+            for k in range(10)
+        ]
+        + [{"offer_id": o, "member_id": world.own.id, "status": "joined"} for o in offer_ids],
+    )
+    # The target offer: everyone joins; five more rounds with everyone's solo price.
+    target = world.own_offer
+    session.execute(
+        insert(Participation),
+        [{"offer_id": target.id, "member_id": m, "status": "joined"} for m in ids],
+    )
+    session.execute(
+        insert(QuoteRound),
+        [
+            {"offer_id": target.id, "number": n, "pricing": {"total": "90000.00"}}
+            for n in range(2, 7)
+        ],
+    )
+    round_ids = list(session.scalars(select(QuoteRound.id).where(QuoteRound.offer_id == target.id)))
+    session.execute(
+        insert(SoloPrice),
+        [
+            {
+                "round_id": r,
+                "member_id": m,
+                "amount": Decimal("500.00"),
+                "source": "typed",
+                "overridden": False,
+            }
+            for r in round_ids
+            for m in [*ids, world.own.id, world.other.id]
+        ],
+    )
+    session.execute(
+        insert(User),
+        [
+            {
+                "email": f"bulk{n}@example.org",
+                "password_hash": PASSWORD_HASH,
+                "role": "negotiator",
+                "active": True,
+            }
+            for n in range(100)
+        ],
+    )
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "at": utcnow(),
+                "user_id": world.coordinator.id,
+                "action": "offer.update",
+                "object_type": "Offer",
+                "object_id": target.id,
+                "summary": f"Bulk change {n}",
+                "before": {"title": "a"},
+                "after": {"title": "b"},
+            }
+            for n in range(1000)
+        ],
+    )
+    session.flush()
+    session.expire_all()
+
+
+def _pages(world) -> list[str]:
+    offer = world.own_offer
+    quote = offer.current_round_id
+    vendor = offer.resource.vendor_id
+    return [
+        "/members/",
+        f"/members/{world.own.id}",
+        f"/members/{world.own.id}/facts",
+        "/members/facts?fact=fte",
+        "/vendors/",
+        f"/vendors/{vendor}",
+        f"/vendors/resources/{offer.resource_id}",
+        "/offers/",
+        f"/offers/{offer.id}",
+        f"/offers/{offer.id}/participants",
+        f"/offers/{offer.id}/history",
+        f"/offers/{offer.id}/rounds/{quote}/solo",
+        f"/offers/{offer.id}/rounds/{quote}/edit",
+        "/users/",
+        "/audit/",
+    ]
+
+
+def _api(world) -> list[str]:
+    offer = world.own_offer
+    return [
+        "/api/v1/members",
+        f"/api/v1/members/{world.own.id}",
+        f"/api/v1/members/{world.own.id}/facts",
+        "/api/v1/vendors",
+        "/api/v1/resources",
+        "/api/v1/offers",
+        f"/api/v1/offers/{offer.id}",
+        f"/api/v1/offers/{offer.id}/rounds",
+        f"/api/v1/offers/{offer.id}/participations",
+    ]
+
+
+def _count(app, client, url: str, headers=None) -> int:
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = client.get(url, headers=headers or {})
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(statements)
+
+
+def test_pages_and_api_issue_a_fixed_number_of_queries(app, as_coordinator, world, session) -> None:
+    headers = {"Authorization": f"Bearer {world.tokens['coordinator']}"}
+    as_coordinator.get("/api/v1/members", headers=headers)  # records the token's first use
+    pages, apis = _pages(world), _api(world)
+    small = {url: _count(app, as_coordinator, url) for url in pages}
+    small.update({url: _count(app, as_coordinator, url, headers) for url in apis})
+
+    _grow(session, world)
+    large = {url: _count(app, as_coordinator, url) for url in pages}
+    large.update({url: _count(app, as_coordinator, url, headers) for url in apis})
+
+    grew = {url: (small[url], large[url]) for url in small if small[url] != large[url]}
+    assert not grew, f"queries grew with the rows (small, large): {grew}"
+    # A sanity check that the large world is really there: the offer has 502 joined members.
+    page = as_coordinator.get(f"/offers/{world.own_offer.id}/participants").get_data(as_text=True)
+    assert 'id="count-joined">502<' in page
