@@ -87,6 +87,13 @@ class Context:
     default_formula: str
     #: The allocation whose formula is the default, if the offer has one (final before draft).
     allocation: Allocation | None
+    #: Codes of the listed members without a solo price in the current round.
+    unpriced: frozenset[str] = frozenset()
+
+    @property
+    def needs_solo_prices(self) -> bool:
+        """Tell whether the vendor's price is the members' list prices (so each needs one)."""
+        return self.pricing_kind == "list_discount" and "price_list" not in self.pricing
 
     @cached_property
     def joined(self) -> list[Member]:
@@ -147,13 +154,14 @@ def context(
     for key, (label, definition) in METHODS.items():
         choices.append(FormulaChoice(key, label, "Savings methods", definition))
     choices.extend(saved if saved is not None else saved_choices(session))
+    unpriced = _without_solo_price(session, offer, participations)
     if allocation is not None:
         default = ALLOCATION_KEY
-    elif _solo_prices_known(session, offer, participations):
+    elif not any(p.member.code in unpriced for p in participations if p.status == "joined"):
         default = "method:proportional_savings"
     else:
         default = "preset:equal"
-    return Context(offer, participations, choices, default, allocation)
+    return Context(offer, participations, choices, default, allocation, unpriced)
 
 
 def saved_choices(session: Session) -> list[FormulaChoice]:
@@ -179,15 +187,21 @@ def default_allocation(session: Session, offer_id: int) -> Allocation | None:
     return min(found, key=lambda a: a.status != "final", default=None)
 
 
-def _solo_prices_known(session: Session, offer: Offer, participations: list[Participation]) -> bool:
-    """Tell whether every member who joined has a solo price (typed or computed by the pricing)."""
+def _without_solo_price(
+    session: Session, offer: Offer, participations: list[Participation]
+) -> frozenset[str]:
+    """Return the codes of the listed members with no solo price in the current round.
+
+    Members whose solo price the pricing computes (per member, per unit, a price
+    list) always have one.
+    """
     quote = offer.current_round
     if quote is None:
-        return False
+        return frozenset(p.member.code for p in participations)
     if computes_solo_prices(quote.pricing or {}):
-        return True
+        return frozenset()
     known = solo_prices(session, quote.id)
-    return all(p.member_id in known for p in participations if p.status == "joined")
+    return frozenset(p.member.code for p in participations if p.member_id not in known)
 
 
 @dataclass(frozen=True)
@@ -764,7 +778,9 @@ def save_scenario(
     name = _clean(name, "scenario's name", "name", NAME_MAX, required=True)
     note = _clean(note, "note", "note", NOTE_MAX) or None
     data = state.data()
+    # Saved as shown: the members and the formula, even where they were the offer's defaults.
     data["members"] = list(state.codes(ctx))
+    data["formula"] = state.formula or ctx.default_formula
     scenario = Scenario(
         offer_id=ctx.offer.id,
         name=name,

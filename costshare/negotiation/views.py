@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -29,14 +30,18 @@ from costshare.access import access
 from costshare.db import get_session, today
 from costshare.errors import ServiceError
 from costshare.formatting import money
-from costshare.negotiation import charts, export, overview, services
+from costshare.members.fields import ids_in_range
+from costshare.negotiation import charts, export, overview, report, services
 from costshare.negotiation.forms import ScenarioForm, WhatIfForm
 from costshare.negotiation.money import formatter, percent_formatter
 from costshare.negotiation.services import Context, WhatIf
 from costshare.offers.models import Scenario
+from costshare.pdf import render_pdf
 from costshare.xlsx import send
 
 blueprint = Blueprint("negotiation", __name__, url_prefix="/negotiation")
+# An id beyond what the database holds is "not found", not a database error.
+blueprint.url_value_preprocessor(ids_in_range)
 
 
 @blueprint.route("/")
@@ -127,8 +132,7 @@ def _render(
     session = get_session()
     ws = services.workspace(session, ctx, state, with_extras=not fragment)
     ws.notices = notices or []
-    locale = current_app.config.get("LOCALE", "en_GB")
-    cash = formatter(ctx.offer.currency, locale)
+    writers = _writers(ctx)
     if not form.errors:
         form.show(ctx, state)
     save_form = save_form or ScenarioForm(formdata=None)
@@ -138,13 +142,18 @@ def _render(
         "save_form": save_form,
         "scenario": scenario,
         "state_args": _state_args(ctx, state),
-        "charts": charts.workspace_charts(ws, cash),
-        "cash": cash,
-        "percent": percent_formatter(locale),
-        "diff_cell": _diff_cell(cash),
+        "charts": charts.workspace_charts(ws, writers["cash"]),
+        **writers,
     }
     template = "negotiation/_results.html" if fragment else "negotiation/offer.html"
     return render_template(template, **context), status
+
+
+def _writers(ctx: Context) -> dict[str, Any]:
+    """Return the template's fast writers of money, percentages and difference cells."""
+    locale = current_app.config.get("LOCALE", "en_GB")
+    cash = formatter(ctx.offer.currency, locale)
+    return {"cash": cash, "percent": percent_formatter(locale), "diff_cell": _diff_cell(cash)}
 
 
 def _diff_cell(cash: Callable[[Any], str]) -> Callable[[Decimal | None], Markup]:
@@ -199,6 +208,39 @@ def export_offer(offer_id: int):
         abort(400)
     ws = services.workspace(get_session(), ctx, state)
     return send(export.workspace_sheets(ws), f"negotiation-offer-{offer_id}.xlsx")
+
+
+@blueprint.route("/offers/<int:offer_id>/brief.pdf")
+@access("staff")
+def brief_pdf(offer_id: int):
+    """The what-if as a PDF brief: figures, tables and charts to take to the vendor."""
+    ctx, form, state = _asked(offer_id, request.args)
+    if form.errors:
+        abort(400)
+    session = get_session()
+    ws = services.workspace(session, ctx, state, with_extras=False)
+    if ws.result is None:
+        raise ServiceError(ws.error or ws.empty or "Nothing to report.")
+    scenario = None
+    asked = request.args.get("scenario", type=int)
+    if asked is not None:
+        scenario = services.load_scenario(session, asked)
+        if scenario is None or scenario.offer_id != offer_id:
+            abort(404)
+    writers = _writers(ctx)
+    doc = report.brief(
+        ws,
+        current_app.config["CONSORTIUM_NAME"],
+        today(),
+        charts.workspace_charts(ws, writers["cash"]),
+        scenario,
+    )
+    pdf = render_pdf("negotiation/brief_pdf.html", {"doc": doc, **writers})
+    response = Response(pdf, mimetype="application/pdf")
+    name = f"negotiation-brief-{offer_id}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blueprint.route("/offers/<int:offer_id>/scenarios", methods=["POST"])

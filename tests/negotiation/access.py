@@ -36,7 +36,12 @@ ENTRIES = {
     "negotiation.offer": Entry(_offer),
     "negotiation.what_if": Entry(_offer, data=lambda w: {"whatif": "1"}),
     "negotiation.export_offer": Entry(_offer),
+    "negotiation.brief_pdf": Entry(_offer),
     "negotiation.save_scenario": Entry(_offer, data=lambda w: {"name": "Try", "whatif": "1"}),
     "negotiation.scenario": Entry(_scenario),
     "negotiation.delete_scenario": Entry(_scenario),
+    "api.what_if": Entry(_offer, data=lambda w: {}),
+    "api.scenarios": Entry(_offer),
+    "api.create_scenario": Entry(_offer, data=lambda w: {"name": "Try"}),
+    "api.scenario": Entry(_scenario),
 }

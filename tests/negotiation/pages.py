@@ -7,10 +7,6 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
-from sqlalchemy import event
-
-from costshare.db import get_engine
-
 
 class _Tables(HTMLParser):
     """Collect the text of every cell of the table with a given id, by section."""
@@ -79,33 +75,8 @@ def money(text: str) -> Decimal | None:
     return -value if match.group(1) == "-" else value
 
 
-def by_id(html: str, element_id: str) -> str:
-    """Return the text of the element with this id (tags removed)."""
-    match = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:div|td|p|span|strong)>', html, re.S)
-    assert match, f"no #{element_id} on the page"
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(1))).strip()
-
-
 def text_of(html: str, element_id: str) -> str:
     """Return the whole text of a block element with this id, tags removed."""
     match = re.search(rf'<(\w+)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
     assert match, f"no #{element_id} on the page"
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(2))).strip()
-
-
-class QueryCounter:
-    """Count the SQL statements the app runs while the block is open."""
-
-    def __init__(self, app: Any) -> None:
-        self.engine = get_engine(app)
-        self.count = 0
-
-    def _before(self, *args: Any) -> None:
-        self.count += 1
-
-    def __enter__(self) -> QueryCounter:
-        event.listen(self.engine, "before_cursor_execute", self._before)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._before)

@@ -155,3 +155,21 @@ def test_the_helper_writes_numbers_dates_and_a_frozen_bold_header() -> None:
     # A money column without a currency takes the row's (BHD has three decimals).
     assert row[5].number_format == '#,##0.000 "BHD";-#,##0.000 "BHD"'
     assert all(c.font.bold for c in sheet[4])
+
+
+def test_the_brief_pdf_carries_the_what_if_figures(as_negotiator, offer) -> None:
+    from pypdf import PdfReader
+
+    response = as_negotiator.get(f"/negotiation/offers/{offer.id}/brief.pdf?whatif=1&members=XA")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    text = " ".join(text.split())
+    # XA alone: no discount, 1,000.10 + 2 % surcharge = 1,020.10; the tier of 2+ is lost.
+    assert "Tier lost: 2+ members, 25 % discount → now no discount" in text
+    assert "€1,020.10" in text
+    assert "XB (dropped)" in text
+    assert (
+        as_negotiator.get(f"/negotiation/offers/{offer.id}/brief.pdf?scenario=999").status_code
+        == 404
+    )

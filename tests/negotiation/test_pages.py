@@ -276,3 +276,12 @@ def test_quote_rounds_side_by_side(as_negotiator, session, four) -> None:
     assert [money(c) for c in foot["Solo prices"]] == [D("20000.00"), D("19000.00")]
     assert [money(c) for c in foot["Savings"]] == [D("4000.00"), D("4750.00")]
     assert [money(c) for c in foot["Gained on the round before"]] == [None, D("-1750.00")]
+
+
+def test_a_toggle_without_the_csrf_header_is_refused(as_negotiator, four) -> None:
+    response = as_negotiator.post(
+        f"/negotiation/offers/{four.id}/what-if",
+        data={"whatif": "1", "members": ["NA"]},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert response.status_code == 400

@@ -39,6 +39,7 @@ def test_a_saved_scenario_reopens_at_its_address_for_colleagues(
     saved = session.scalars(select(Scenario).where(Scenario.offer_id == offer.id)).one()
     assert response.headers["Location"].endswith(f"/negotiation/scenarios/{saved.id}")
     assert saved.data["members"] == ["SA", "SB"]
+    assert saved.data["formula"] == "method:proportional_savings"  # the default, kept as shown
     assert saved.created_by_id == world.negotiator.id
 
     # A coordinator opens the shared address and sees the what-if as saved:

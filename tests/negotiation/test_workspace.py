@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import re
 from decimal import Decimal
 
 import pytest
 
 from costshare.formatting import money as babel_money
 from costshare.negotiation.money import formatter
-from tests.factories import create_member, create_offer
-from tests.negotiation.pages import QueryCounter, money, table, text_of
+from tests.factories import QueryCounter, create_member, create_offer
+from tests.negotiation.pages import money, table, text_of
 
 PRICING = {"pricing": {"kind": "list_discount", "tiers": [{"min_members": 5, "discount": "0.10"}]}}
 
@@ -61,6 +63,10 @@ def test_a_member_without_a_list_price_is_named(as_negotiator, session) -> None:
         f"/negotiation/offers/{offer.id}?whatif=1&members=Q00&members=Q01&members=NEW"
     ).get_data(as_text=True)
     assert "NEW" in text_of(html, "ws-error")
+    # On the page as joined, NEW cannot be ticked: the list price is the vendor's price basis.
+    page = as_negotiator.get(f"/negotiation/offers/{offer.id}").get_data(as_text=True)
+    assert re.search(r'value="NEW"[^>]*disabled', page)
+    assert "no list price" in page
     assert "solo_price" in text_of(html, "ws-error") or "solo price" in text_of(html, "ws-error")
 
 
@@ -132,3 +138,21 @@ def test_the_fast_money_writer_writes_what_the_money_filter_writes(app) -> None:
                     assert write(value) == babel_money(value, currency, locale), (locale, value)
                 assert write(None) == "—"
                 assert write(Decimal("2000.000000")) == babel_money(Decimal(2000), currency, locale)
+
+
+def test_the_year_overview_reads_a_fixed_number_of_queries_per_offer(app, as_negotiator, session):
+    # Each offer is computed on its own (its facts, solo prices, previous shares): the count
+    # grows by the same few queries per offer, and not at all with its members.
+    counts = []
+    for n in (1, 2, 3):
+        offer_with(
+            session,
+            3 if n < 3 else 25,
+            prefix=f"O{n}",
+            term_start=dt.date(2031, 1, 1),
+            term_end=dt.date(2031, 12, 31),
+        )
+        with QueryCounter(app) as counter:
+            assert as_negotiator.get("/negotiation/?year=2031").status_code == 200
+        counts.append(counter.count)
+    assert counts[1] - counts[0] == counts[2] - counts[1] > 0

@@ -6,7 +6,7 @@
   var form = document.getElementById("whatif-form");
   var results = document.getElementById("negotiation-results");
   var status = document.getElementById("whatif-status");
-  var exportLink = document.getElementById("export-xlsx");
+  var downloads = document.querySelectorAll("a[data-keeps-what-if]");
   if (!form || !results || !window.fetch) {
     return;
   }
@@ -49,9 +49,10 @@
         results.innerHTML = answer.html;
         var address = form.action + "?" + query();
         window.history.replaceState(null, "", address);
-        if (exportLink) {
-          exportLink.href = exportLink.href.split("?")[0] + "?" + query();
-        }
+        // The downloads follow the what-if shown (a reopened scenario's name no longer applies).
+        downloads.forEach(function (link) {
+          link.href = link.href.split("?")[0] + "?" + query();
+        });
         status.textContent = "Updated in " + Math.round(performance.now() - started) + " ms.";
       })
       .catch(function () {
