@@ -376,6 +376,12 @@ class ImportResult:
 
 def apply_import(session: Session, plan: ImportPlan) -> ImportResult:
     """Write what the plan says (the caller commits once, or nothing at all)."""
+    result = ImportResult(
+        created=plan.count("create"),
+        updated=plan.count("update"),
+        unchanged=plan.count("unchanged"),
+        facts=plan.fact_count,
+    )
     cells: list[FactCell] = []
     members: dict[int, Member] = {}
     for item in plan.members:
@@ -392,12 +398,7 @@ def apply_import(session: Session, plan: ImportPlan) -> ImportResult:
             for (name, year), (_, after) in item.facts.items()
         )
     save_facts(session, cells, members)
-    return ImportResult(
-        created=plan.count("create"),
-        updated=plan.count("update"),
-        unchanged=plan.count("unchanged"),
-        facts=plan.fact_count,
-    )
+    return result
 
 
 def export_table(session: Session) -> tuple[list[str], list[list[Any]]]:

@@ -97,6 +97,8 @@ def test_a_good_file_imports_and_importing_it_again_changes_nothing(
 
     done = confirm(as_coordinator, html)
     assert done.status_code == 302
+    flashed = as_coordinator.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Imported: 2 members added, 1 updated, 0 unchanged; 7 facts added or changed." in flashed
     assert counts(session)[:2] == (members + 2, facts + 5)  # OWN's two facts existed already
     scau = session.scalar(select(Member).where(Member.code == "SCAU"))
     assert scau.name == "华南农业大学图书馆" and scau.billing_currency == "CNY" and scau.active
