@@ -136,6 +136,8 @@ class FormulaFields(FlaskForm):
             formula["method"] = method
         components = []
         for row, entry in enumerate(self.components.entries):
+            if method != "formula":
+                break
             fields = entry.form
             kind = (fields.kind.data or "").strip()
             if not kind:
@@ -171,12 +173,10 @@ class FormulaFields(FlaskForm):
             self._rows.append(row)
         if method == "formula":
             formula["components"] = components
-        elif components:
-            self.method.errors = [
-                "Components are used only by the method 'Weighted components'; "
-                "clear them or choose that method."
-            ]
-            ok = False
+        else:
+            # The other methods split by solo prices or marginal costs: the component rows
+            # (hidden by the page's script) do not apply and are left out.
+            self._rows = []
         for name in ("fixed_fee", "floor", "cap"):
             value = (getattr(self, name).data or "").strip()
             if value:

@@ -186,3 +186,22 @@ def test_the_formula_page_checks_against_an_offer(as_negotiator, session) -> Non
     html = as_negotiator.get(f"/formulas/{formula.id}?offer={offer.id}").get_data(as_text=True)
     assert "Member FB has no attribute &#39;budget&#39;" in html
     assert 'id="needed-facts"' in html
+
+
+def test_components_do_not_apply_to_the_other_methods(as_coordinator, session) -> None:
+    response = as_coordinator.post_form(
+        "/formulas/new",
+        {
+            "name": "Savings shared",
+            "action": "save",
+            "method": "proportional_savings",
+            "components-0-kind": "attribute",
+            "components-0-attribute": "fte",
+            "cap": "solo_price",
+        },
+    )
+    assert response.status_code == 302
+    formula = session.scalars(select(Formula).where(Formula.name == "Savings shared")).one()
+    assert formula.definition == {
+        "formula": {"method": "proportional_savings", "cap": "solo_price"}
+    }
