@@ -7,7 +7,7 @@ from pathlib import Path
 
 from costshare.allocations import services
 from tests.allocations.helpers import HALF_FTE_HALF_EQUAL, small_consortium
-from tests.factories import create_member, create_offer
+from tests.factories import create_member
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "spec-section-1.json"
@@ -117,8 +117,8 @@ def test_formulas_list_read_create(client, world) -> None:
 
 
 def test_the_allocation_journey_through_the_api(client, session, world) -> None:
-    """Coordinator: an offer with a list price and a discount, five members join, two formulas
-    compared, a draft, finalize; the allocation is read-only afterwards.
+    """Coordinator, all through the API: an offer with a list price and a participation
+    discount, five members join, two formulas previewed as drafts, finalize; read-only after.
 
     List prices 10,000 / 8,000 / 6,000 / 4,000 / 2,000 (Σ 30,000); 10 % off from 5 members:
     the price is 27,000.00. Equal split: 5,400.00 each. FTE 5, 4, 3, 2, 1 thousand (Σ 15,000):
@@ -128,24 +128,58 @@ def test_the_allocation_journey_through_the_api(client, session, world) -> None:
         create_member(session, code=f"L{n}", facts={(2026, "fte"): 1000 * (6 - n)})
         for n in range(1, 6)
     ]
-    offer = create_offer(
-        session,
-        pricing={
-            "pricing": {"kind": "list_discount", "tiers": [{"min_members": 5, "discount": "0.10"}]}
-        },
-        joined=members,
-        solo={m: str(2000 * (6 - n)) for n, m in enumerate(members, start=1)},
-    )
     headers = _auth(world, "coordinator")
+    offer = client.post(
+        "/api/v1/offers",
+        json={
+            "resource_id": world.own_offer.resource_id,
+            "title": "API journey offer",
+            "term_start": "2027-01-01",
+            "term_end": "2027-12-31",
+            "currency": "EUR",
+            "status": "negotiating",
+        },
+        headers=headers,
+    )
+    assert offer.status_code == 201, offer.get_json()
+    offer_id = offer.get_json()["id"]
+    quote = client.post(
+        f"/api/v1/offers/{offer_id}/rounds",
+        json={
+            "label": "First quote",
+            "pricing": {
+                "pricing": {
+                    "kind": "list_discount",
+                    "tiers": [{"min_members": 5, "discount": "0.10"}],
+                }
+            },
+            "solo_prices": {m.code: str(2000 * (6 - n)) for n, m in enumerate(members, start=1)},
+        },
+        headers=headers,
+    )
+    assert quote.status_code == 201, quote.get_json()
+    for member in members:
+        joined = client.post(
+            f"/api/v1/offers/{offer_id}/participations",
+            json={
+                "member_code": member.code,
+                "status": "joined",
+                "invited_on": "2026-10-01",
+                "decided_on": "2026-11-20",
+            },
+            headers=headers,
+        )
+        assert joined.status_code in (200, 201), joined.get_json()
+
     equal = client.post(
-        "/api/v1/allocations", json={"offer_id": offer.id, "preset": "equal"}, headers=headers
+        "/api/v1/allocations", json={"offer_id": offer_id, "preset": "equal"}, headers=headers
     )
     assert equal.status_code == 201, equal.get_json()
     assert {line["amount"] for line in equal.get_json()["lines"]} == {"5400.00"}
     fte = client.post(
         "/api/v1/allocations",
         json={
-            "offer_id": offer.id,
+            "offer_id": offer_id,
             "definition": {"formula": {"components": [{"kind": "attribute", "attribute": "fte"}]}},
             "name": "By FTE",
         },
@@ -172,16 +206,17 @@ def test_the_allocation_journey_through_the_api(client, session, world) -> None:
     assert stale.status_code == 409
     final = client.post(url, json={"version": draft["version"]}, headers=headers)
     assert final.status_code == 200 and final.get_json()["status"] == "final"
+    # Read-only from now on: no second finalize, no new draft, no recompute.
     assert client.post(url, json={}, headers=headers).status_code == 409
     again = client.post(
-        "/api/v1/allocations", json={"offer_id": offer.id, "preset": "equal"}, headers=headers
+        "/api/v1/allocations", json={"offer_id": offer_id, "preset": "equal"}, headers=headers
     )
     assert again.status_code == 409
     recompute = client.post(f"/api/v1/allocations/{draft['id']}/recompute", headers=headers)
     assert recompute.status_code == 409
     read = client.get(f"/api/v1/allocations/{draft['id']}", headers=headers).get_json()
     assert read["lines"][0]["amount"] == "9000.00"
-    listed = client.get(f"/api/v1/allocations?offer_id={offer.id}", headers=headers).get_json()
+    listed = client.get(f"/api/v1/allocations?offer_id={offer_id}", headers=headers).get_json()
     assert [a["status"] for a in listed["items"]] == ["final"]
 
 
