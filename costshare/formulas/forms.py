@@ -43,7 +43,7 @@ KINDS = choices(
         ("table", "Categories"),
     ]
 )
-TRANSFORMS = choices([("none", "x"), ("sqrt", "√x"), ("log1p", "log(1+x)")])
+TRANSFORMS = choices([("none", "—"), ("sqrt", "√x"), ("log1p", "log(1+x)")])
 COMPONENT_ROWS = 5
 MAX_COMPONENTS = 12
 #: Engine fields of a component → the form field that shows their errors.
