@@ -31,6 +31,7 @@ STATE_PROPERTIES = {
     "members": {
         "type": "array",
         "nullable": True,
+        "minItems": 1,
         "items": {"type": "string"},
         "description": "Member codes in the deal; null or absent: those who joined.",
     },
@@ -39,11 +40,18 @@ STATE_PROPERTIES = {
         "nullable": True,
         "description": "'allocation', 'method:proportional_savings', 'formula:ID', 'preset:KEY'.",
     },
-    "uplift": {"type": "string", "nullable": True, "description": "Yearly uplift, a fraction."},
+    "uplift": {
+        "type": "string",
+        "nullable": True,
+        # −0.5 to 1 (−50 % to +100 %).
+        "pattern": r"^(-0(\.([0-4][0-9]*|50*))?|0(\.[0-9]+)?|1(\.0+)?)$",
+        "description": "Yearly uplift instead of the round's, a fraction (-0.5 to 1).",
+    },
     "max_change": {
         "type": "string",
         "nullable": True,
-        "description": "Phase-in limit, a fraction.",
+        "pattern": r"^(0(\.[0-9]+)?|1(\.0+)?)$",
+        "description": "Phase-in limit instead of the formula's, a fraction (0 to 1).",
     },
 }
 SCHEMAS["WhatIfInput"] = {
@@ -56,7 +64,7 @@ SCHEMAS["ScenarioInput"] = {
     "required": ["name"],
     "properties": {
         **STATE_PROPERTIES,
-        "name": {"type": "string", "minLength": 1, "maxLength": services.NAME_MAX},
+        "name": {"type": "string", "pattern": r"\S", "maxLength": services.NAME_MAX},
         "note": {"type": "string", "nullable": True, "maxLength": services.NOTE_MAX},
     },
     "additionalProperties": False,
@@ -138,7 +146,7 @@ SCHEMAS["WhatIf"] = {
         },
     },
 }
-ERRORS = {400: ref("Error"), 404: ref("Error"), 422: ref("Error")}
+ERRORS = {400: ref("Error"), 404: ref("Error"), 409: ref("Error"), 422: ref("Error")}
 
 
 def _body(schema: str) -> dict[str, Any]:
@@ -197,7 +205,9 @@ def _core(check: CoreCheck | None) -> dict[str, Any] | None:
 
 def what_if_json(ws: services.Workspace) -> dict[str, Any]:
     if ws.error is not None or ws.empty is not None:
-        raise ServiceError(ws.error or ws.empty, field="members")
+        # The request is well formed; the offer's own figures (missing facts or list
+        # prices, bounds that cannot hold, nobody joined) cannot give an answer.
+        raise services.DoesNotApply(ws.error or ws.empty, field="members")
     tier = None
     if ws.tier is not None:
         tier = {

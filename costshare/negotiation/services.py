@@ -37,6 +37,7 @@ from costshare.engine import (
 from costshare.errors import ServiceError
 from costshare.formulas.services import choices as formula_choices
 from costshare.formulas.services import computes_solo_prices
+from costshare.members.fields import clean_text
 from costshare.members.models import Member
 from costshare.negotiation.core import CoreCheck, core_check
 from costshare.offers.models import Offer, Participation, QuoteRound, Resource, Scenario
@@ -204,6 +205,18 @@ def _without_solo_price(
     return frozenset(p.member.code for p in participations if p.member_id not in known)
 
 
+class NotOnOffer(ServiceError):
+    """The what-if names a member or a formula the offer does not have (404 in the API)."""
+
+    status = 404
+
+
+class DoesNotApply(ServiceError):
+    """The what-if asks what the offer's own figures cannot give (409 in the API)."""
+
+    status = 409
+
+
 @dataclass(frozen=True)
 class WhatIf:
     """A what-if: who is in, which formula, and optionally another uplift or phase-in limit."""
@@ -277,7 +290,7 @@ def resolve(ctx: Context, data: Mapping[str, Any]) -> WhatIf:
         wanted = [str(code) for code in members]
         unknown = sorted({code for code in wanted if code not in listed})
         if unknown:
-            raise ServiceError(
+            raise NotOnOffer(
                 f"{', '.join(unknown[:5])} {'is' if len(unknown) == 1 else 'are'} not listed on "
                 "this offer.",
                 field="members",
@@ -287,10 +300,10 @@ def resolve(ctx: Context, data: Mapping[str, Any]) -> WhatIf:
         codes = tuple(sorted(set(wanted)))
     formula = data.get("formula") or None
     if formula is not None and formula not in {c.key for c in ctx.choices}:
-        raise ServiceError("Choose a formula from the list.", field="formula")
+        raise NotOnOffer("Choose a formula from the list.", field="formula")
     uplift = _fraction(data.get("uplift"), "yearly uplift", "uplift", UPLIFT_RANGE)
     if uplift is not None and ctx.uplift is None:
-        raise ServiceError(
+        raise DoesNotApply(
             "This offer's price does not rise by a yearly uplift; there is none to change.",
             field="uplift",
         )
@@ -758,7 +771,8 @@ def load_scenario(session: Session, scenario_id: int) -> Scenario | None:
 
 
 def _clean(value: str | None, what: str, field: str, limit: int, required: bool = False) -> str:
-    text = (value or "").strip()
+    # No NUL and no half of a UTF-16 pair: no database stores them.
+    text = clean_text(value or "")
     if required and not text:
         raise ServiceError(f"Give the {what}.", field=field)
     if len(text) > limit:

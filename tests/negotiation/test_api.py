@@ -58,9 +58,7 @@ def test_what_if_names_the_tier_and_every_share(client, world, offer) -> None:
 def test_bad_what_ifs_are_422_with_the_field(client, world, offer) -> None:
     url = f"/api/v1/offers/{offer.id}/what-if"
     for body, field in (
-        ({"members": ["NOPE"]}, "members"),
         ({"members": "PA"}, "members"),
-        ({"formula": "preset:nope"}, "formula"),
         ({"max_change": "2"}, "max_change"),
         ({"max_change": True}, "max_change"),
         ({"colour": "red"}, "colour"),
@@ -102,3 +100,22 @@ def test_money_in_the_answer_is_exact_text(client, world, offer) -> None:
     data = call(client, world, "POST", f"/api/v1/offers/{offer.id}/what-if", {}).json
     shares = data["fairness"]["shapley"]
     assert sum(Decimal(v) for v in shares.values()) == Decimal(data["result"]["total"])
+
+
+def test_unknown_references_are_404_and_what_the_offer_cannot_give_is_409(
+    client, world, offer
+) -> None:
+    url = f"/api/v1/offers/{offer.id}/what-if"
+    # A member or formula the offer does not have is "not found", as an unknown id would be.
+    assert call(client, world, "POST", url, {"members": ["NOPE"]}).status_code == 404
+    assert call(client, world, "POST", url, {"formula": "preset:nope"}).status_code == 404
+    # A well-formed what-if the offer's own figures cannot answer: no uplift to change.
+    answer = call(client, world, "POST", url, {"uplift": "0.05"})
+    assert answer.status_code == 409 and "uplift" in answer.json["details"]
+
+
+def test_names_lose_nul_characters_and_broken_unicode(client, session, world, offer) -> None:
+    body = {"name": "Plan\u0000 B \ud800", "members": ["PA"]}
+    response = call(client, world, "POST", f"/api/v1/offers/{offer.id}/scenarios", body)
+    assert response.status_code == 201
+    assert response.json["name"] == "Plan B ?"
