@@ -116,13 +116,25 @@ def html_to_pdfs(
     chunks = [list(pages[i : i + size]) for i in range(0, total, size)]
     results: list[bytes] = []
     done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
         for chunk_result in pool.map(_batch, chunks):
             results.extend(chunk_result)
             done += len(chunk_result)
             if progress:
                 progress(done, total)
     return results
+
+
+def _pool_context() -> Any:
+    """Return the process start method for render workers: a fork server that preloads WeasyPrint.
+
+    The server starts once per process (single-threaded, so forking it is safe even
+    from a threaded web server) with WeasyPrint imported; each worker is then a
+    cheap fork of it rather than a fresh interpreter importing everything again.
+    """
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["costshare.pdf", "weasyprint", "pypdf"])
+    return context
 
 
 def _batch(

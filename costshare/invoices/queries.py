@@ -53,8 +53,8 @@ class InvoiceFilter:
         )
 
 
-#: The largest id a database integer holds; a larger one names nothing (never an overflow).
-MAX_ID = 2**63 - 1
+#: The largest id an INTEGER column holds (PostgreSQL: 32 bits); a larger one names nothing.
+MAX_ID = 2**31 - 1
 
 
 def _bounded(value: int | None, high: int = MAX_ID) -> int | None:

@@ -84,10 +84,8 @@ class MemberStatement:
     is_credit_note: bool = False  # the letterhead macro asks
 
 
-def _money_fmt(currency: str) -> Callable[[Decimal], str]:
-    from costshare.formatting import money
-
-    return lambda value: money(Decimal(str(value)), currency)
+def _money_fmt(settings: BillingSettings, currency: str) -> Callable[[Decimal], str]:
+    return lambda value: settings.money(Decimal(str(value)), currency)
 
 
 def short_label(text: str, size: int = 16) -> str:
@@ -178,7 +176,7 @@ def member_statement(
                         Series(JOINT, [d.paid for d in shown]),
                     ],
                     f"{member.code} {year}: alone vs through the consortium ({currency})",
-                    fmt=_money_fmt(currency),
+                    fmt=_money_fmt(settings, currency),
                 )
             )
     return MemberStatement(
@@ -258,7 +256,7 @@ def consortium_report(session: Session, settings: BillingSettings, year: int) ->
                         Series(JOINT, [r.totals.paid_with_solo for r in shown]),
                     ],
                     f"{year}: each member alone vs through the consortium ({currency})",
-                    fmt=_money_fmt(currency),
+                    fmt=_money_fmt(settings, currency),
                 )
             )
     return ConsortiumReport(

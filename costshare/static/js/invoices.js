@@ -55,11 +55,14 @@
       button.disabled = true;
       var stop = watch(issueForm.getAttribute("data-progress"),
                        issueForm.querySelector(".progress-box"), "Rendered");
-      fetch(issueForm.action, { method: "POST", body: new FormData(issueForm), credentials: "same-origin" })
+      // redirect: "manual" leaves the flash message for the page we open next.
+      fetch(issueForm.action, {
+        method: "POST", body: new FormData(issueForm), credentials: "same-origin", redirect: "manual"
+      })
         .then(function (response) {
-          if (response.ok) {
+          if (response.type === "opaqueredirect" || response.ok) {
             stop("Issued. Opening the run…");
-            window.location.assign(response.url);
+            window.location.assign(issueForm.getAttribute("data-done"));
             return null;
           }
           return response.text().then(function (html) {
