@@ -205,3 +205,24 @@ def test_components_do_not_apply_to_the_other_methods(as_coordinator, session) -
     assert formula.definition == {
         "formula": {"method": "proportional_savings", "cap": "solo_price"}
     }
+
+
+def test_the_formula_pages_issue_a_fixed_number_of_queries(app, as_coordinator, session) -> None:
+    from tests.factories import QueryCounter
+
+    def count(url: str) -> int:
+        session.expire_all()
+        with QueryCounter(app) as counter:
+            assert as_coordinator.get(url).status_code == 200
+        return counter.count
+
+    first = create_formula(session, name="F0", definition=HALF)
+    offer = _offer_missing_budget(session)
+    few = (count("/formulas/"), count(f"/formulas/{first.id}?offer={offer.id}"))
+    for n in range(1, 15):
+        create_formula(session, name=f"F{n}", definition=HALF)
+    many = [
+        create_member(session, code=f"FX{n:02d}", facts={(2026, "fte"): 10 + n}) for n in range(25)
+    ]
+    big = create_offer(session, joined=many, title="Big offer")
+    assert (count("/formulas/"), count(f"/formulas/{first.id}?offer={big.id}")) == few
