@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from costshare.audit.services import changes, record, snapshot
@@ -100,45 +100,70 @@ def save_facts(
 
     `members` maps the id of every member the cells name to the member (the
     caller has checked they exist). Values equal to the stored ones change nothing.
+    The rows are written with bulk statements (an import sets tens of thousands
+    of facts), and the facts the session holds are expired afterwards.
     """
     cells = list(cells)
     saved = FactsSaved()
     if not cells:
         return saved
     ids = sorted({c.member_id for c in cells})
-    existing = {
-        (f.member_id, f.year, f.name): f
-        for f in session.scalars(select(MemberFact).where(MemberFact.member_id.in_(ids)))
-    }
+    existing: dict[tuple[int, int, str], tuple[int, Decimal]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(
+                MemberFact.id,
+                MemberFact.member_id,
+                MemberFact.year,
+                MemberFact.name,
+                MemberFact.value,
+            ).where(MemberFact.member_id.in_(chunk))
+        )
+        existing.update({(m, y, n): (fact_id, v) for fact_id, m, y, n, v in rows})
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    deletes: list[int] = []
     before: dict[int, dict[str, Any]] = defaultdict(dict)
     after: dict[int, dict[str, Any]] = defaultdict(dict)
     for cell in cells:
         key = (cell.member_id, cell.year, cell.name)
         label = f"{cell.name} {cell.year}"
-        fact = existing.get(key)
-        if fact is None and cell.value is None:
+        stored = existing.get(key)
+        if stored is None and cell.value is None:
             continue
-        if fact is None:
-            fact = MemberFact(
-                member_id=cell.member_id, year=cell.year, name=cell.name, value=cell.value
+        if stored is None:
+            inserts.append(
+                {
+                    "member_id": cell.member_id,
+                    "year": cell.year,
+                    "name": cell.name,
+                    "value": cell.value,
+                }
             )
-            session.add(fact)
-            existing[key] = fact
-            saved.created += 1
+            existing[key] = (0, cell.value)
             before[cell.member_id][label] = None
         elif cell.value is None:
-            before[cell.member_id][label] = fact.value
-            session.delete(fact)
+            deletes.append(stored[0])
             del existing[key]
-            saved.removed += 1
-        elif fact.value != cell.value:
-            before[cell.member_id][label] = fact.value
-            fact.value = cell.value
-            saved.updated += 1
+            before[cell.member_id][label] = stored[1]
+        elif stored[1] != cell.value:
+            updates.append({"id": stored[0], "value": cell.value})
+            before[cell.member_id][label] = stored[1]
         else:
             continue
         after[cell.member_id][label] = cell.value
     session.flush()
+    if inserts:
+        session.execute(insert(MemberFact), inserts)
+    if updates:
+        session.execute(update(MemberFact), updates)
+    for chunk in _chunks(deletes):
+        session.execute(
+            delete(MemberFact).where(MemberFact.id.in_(chunk)),
+            execution_options={"synchronize_session": False},
+        )
+    saved.created, saved.updated, saved.removed = len(inserts), len(updates), len(deletes)
+    _forget_facts(session, set(ids), members)
     for member_id in sorted(after):
         member = members[member_id]
         count = len(after[member_id])
@@ -151,6 +176,21 @@ def save_facts(
             after[member_id],
         )
     return saved
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _forget_facts(session: Session, member_ids: set[int], members: dict[int, Member]) -> None:
+    """Expire the facts the session holds for these members: the rows changed under them."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, MemberFact) and obj.member_id in member_ids:
+            session.expire(obj)
+    for member in members.values():
+        if "facts" not in inspect(member).unloaded:
+            session.expire(member, ["facts"])
 
 
 def fact_names(session: Session) -> list[str]:

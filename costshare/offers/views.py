@@ -315,6 +315,7 @@ def edit_round(offer_id: int, round_id: int):
             received_on=quote.received_on,
             notes=quote.notes,
             version=str(quote.version),
+            make_current=quote.id == offer.current_round_id,
         )
         return _round_page(offer, quote, form)
     form = RoundForm()

@@ -252,3 +252,18 @@ def test_the_offer_list_filters_and_sorts_by_deadline(as_negotiator, world, sess
     assert late.id
     body = as_negotiator.get("/offers/?year=2031").get_data(as_text=True)
     assert "No offers match." in body
+
+
+def test_editing_an_earlier_round_leaves_the_current_one_alone(
+    as_coordinator, world, session
+) -> None:
+    offer = world.own_offer
+    first = offer.current_round
+    second = QuoteRound(number=2, pricing={"total": "9000.00"})
+    offer.rounds.append(second)
+    session.flush()
+    offer.current_round = second
+    session.flush()
+    page = as_coordinator.get(f"/offers/{offer.id}/rounds/{first.id}/edit").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="make_current"[^>]*>', page)
+    assert "checked" not in re.search(r'<input[^>]*id="make_current"[^>]*>', page).group(0)
