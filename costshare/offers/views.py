@@ -150,14 +150,28 @@ def _round_or_404(offer: Offer, round_id: int) -> QuoteRound:
     return quote
 
 
+#: Tabs other features add to an offer's page, shown once their page exists.
+OTHER_TABS = (
+    ("Allocation", "allocations.offer"),
+    ("Negotiation", "negotiation.offer"),
+    ("Usage", "usage.offer"),
+)
+
+
 def _tabs(offer: Offer) -> dict:
-    """What the tab bar links to (the allocation tab only once that page exists)."""
-    allocation = None
-    if "allocations.offer" in current_app.view_functions:
-        allocation = url_for("allocations.offer", offer_id=offer.id)
-    elif "allocations.workspace" in current_app.view_functions:
-        allocation = url_for("allocations.workspace", offer_id=offer.id, term_year=1)
-    return {"allocation_url": allocation}
+    """What the tab bar links to besides this feature's tabs (only pages that exist)."""
+    links = [
+        (label, url_for(endpoint, offer_id=offer.id))
+        for label, endpoint in OTHER_TABS
+        if endpoint in current_app.view_functions
+    ]
+    if "allocations.offer" not in current_app.view_functions and (
+        "allocations.workspace" in current_app.view_functions
+    ):
+        links.insert(
+            0, ("Allocation", url_for("allocations.workspace", offer_id=offer.id, term_year=1))
+        )
+    return {"other_tabs": links}
 
 
 def _status(form) -> int:
