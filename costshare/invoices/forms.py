@@ -20,8 +20,8 @@ from costshare.db import today
 from costshare.invoices.models import RUN_MODES
 
 MODE_LABELS = {
-    "per_member": "One invoice per member (a line per resource)",
-    "per_member_resource": "One invoice per member and resource",
+    "per_member": "One per member, a line per resource",
+    "per_member_resource": "One per member and resource",
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from costshare.invoices.models import INVOICE_KINDS, INVOICE_STATUSES, BillingRun, Invoice, Payment
+from costshare.members.fields import MAX_ID
 from costshare.members.models import Member
 
 #: Sort keys of the invoice list and the columns they order by.
@@ -42,22 +43,19 @@ class InvoiceFilter:
         status = args.get("status") or None
         kind = args.get("kind") or None
         return cls(
-            year=_bounded(args.get("year", type=int), 9999),
+            year=bounded_id(args.get("year", type=int), 9999),
             status=status if status in INVOICE_STATUSES else None,
             kind=kind if kind in INVOICE_KINDS else None,
-            member_id=_bounded(args.get("member", type=int)),
-            run_id=_bounded(args.get("run", type=int)),
+            member_id=bounded_id(args.get("member", type=int)),
+            run_id=bounded_id(args.get("run", type=int)),
             search=(args.get("q") or "").strip()[:100],
             overdue=args.get("overdue") == "1",
             sort=args.get("sort") or "-number",
         )
 
 
-#: The largest id an INTEGER column holds (PostgreSQL: 32 bits); a larger one names nothing.
-MAX_ID = 2**31 - 1
-
-
-def _bounded(value: int | None, high: int = MAX_ID) -> int | None:
+def bounded_id(value: int | None, high: int = MAX_ID) -> int | None:
+    """Return `value` when a database id (or year) could hold it, else None (→ 404, not a 500)."""
     return value if value is not None and 0 < value <= high else None
 
 
@@ -185,8 +183,6 @@ def visible_invoice(session: Session, invoice_id: int, scope: int | None) -> Inv
 
     None means "answer 404", exactly as for an invoice that does not exist.
     """
-    if _bounded(invoice_id) is None:
-        return None
     invoice = load_invoice(session, invoice_id)
     if invoice is None:
         return None

@@ -97,6 +97,11 @@ class ExchangeRate:
         )
 
 
+#: Exchange rates are stored with 6 decimals (Quantity) and are below this.
+MAX_RATE = Decimal(1_000_000)
+RATE_PLACES = Decimal("0.000001")
+
+
 def currency_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-get_currency_precision(currency))
 
@@ -151,6 +156,12 @@ def billed_lines(session: Session, line_ids: Iterable[int]) -> dict[int, str]:
         )
     )
     return {line_id: number for line_id, number in rows}
+
+
+def unbilled_lines(session: Session, year: int) -> int:
+    """Return how many members' shares of `year`'s final allocations no issued invoice bills."""
+    ids = [line.id for allocation in final_allocations(session, year) for line in allocation.lines]
+    return len(ids) - len(billed_lines(session, ids))
 
 
 def billable_years(session: Session) -> list[int]:
@@ -315,6 +326,11 @@ def parse_rates(rates: Iterable[dict[str, Any]]) -> list[ExchangeRate]:
             raise ServiceError("The exchange rate must be a number.", field=field) from None
         if not rate.is_finite() or rate <= 0:
             raise ServiceError("The exchange rate must be a positive number.", field=field)
+        if rate >= MAX_RATE or rate != rate.quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN):
+            raise ServiceError(
+                "Give the rate below 1,000,000 with at most 6 decimals, as the bank quotes it.",
+                field=field,
+            )
         date = data.get("date")
         if not isinstance(date, dt.date):
             raise ServiceError("Give the date of the exchange rate.", field=field)
@@ -630,14 +646,14 @@ def record_payment(
         raise ServiceError(f"Invoice {invoice.number} is already paid in full.")
     if amount is None or not amount.is_finite() or amount <= 0:
         raise ServiceError("The amount must be more than zero.", field="amount")
-    if half_even(amount, invoice.currency) != amount:
-        raise ServiceError(
-            f"The amount has more decimals than {invoice.currency} uses.", field="amount"
-        )
     if amount > invoice.balance:
         raise ServiceError(
             f"This is more than the balance of {_amount(invoice.balance, invoice.currency)}.",
             field="amount",
+        )
+    if half_even(amount, invoice.currency) != amount:
+        raise ServiceError(
+            f"The amount has more decimals than {invoice.currency} uses.", field="amount"
         )
     if paid_on < invoice.issue_date:
         raise ServiceError("The payment date cannot be before the issue date.", field="paid_on")

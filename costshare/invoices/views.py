@@ -39,9 +39,12 @@ from costshare.invoices.forms import (
 from costshare.invoices.models import BillingRun, Invoice
 from costshare.invoices.progress import Progress
 from costshare.mail import sender
+from costshare.members.fields import ids_in_range
 from costshare.pagination import page_args, paginate
 
 blueprint = Blueprint("invoices", __name__, url_prefix="/billing")
+# An id beyond what the database holds names nothing: 404, never a database error.
+blueprint.url_value_preprocessor(ids_in_range)
 
 
 def settings() -> services.BillingSettings:
@@ -152,6 +155,7 @@ def new_run():
         pairs=[(s, t, rate_field(s, t)) for s, t in pairs],
         year=year,
         years=years,
+        unbilled=services.unbilled_lines(session, year),
         terms=config["PAYMENT_TERMS_DAYS"],
     )
 
@@ -293,7 +297,11 @@ def progress(run_id: int, action: str):
 @blueprint.route("/invoices/<int:invoice_id>")
 @access("user")
 def detail(invoice_id: int):
-    invoice = invoice_or_404(invoice_id)
+    return _detail_page(invoice_or_404(invoice_id))
+
+
+def _detail_page(invoice: Invoice, **forms):
+    """Render an invoice's page; `forms` are posted forms to show with their errors."""
     session = get_session()
     credit_note = queries.credit_notes_of(session, [invoice.id]).get(invoice.id)
     replacement = None
@@ -307,17 +315,21 @@ def detail(invoice_id: int):
             ),
             None,
         )
+    context = {
+        "payment_form": PaymentForm(formdata=None, amount=invoice.balance or None),
+        "void_form": VoidForm(formdata=None),
+        "notes_form": NotesForm(formdata=None, notes=invoice.notes),
+        **forms,
+    }
     return render_template(
         "invoices/detail.html",
         invoice=invoice,
         doc=invoice_document(invoice),
         credit_note=credit_note,
         replacement=replacement,
-        payment_form=PaymentForm(formdata=None, amount=invoice.balance or None),
-        void_form=VoidForm(formdata=None),
-        notes_form=NotesForm(formdata=None, notes=invoice.notes),
         form=ConfirmForm(),
         today=today(),
+        **context,
     )
 
 
@@ -344,38 +356,47 @@ def pdf(invoice_id: int):
     return response
 
 
-def _post_and_back(invoice: Invoice, action, success: str, form=None):
-    """Run one service call for a posted form; commit and go back, or show the refusal."""
-    form = form or ConfirmForm()
-    if not form.validate_on_submit():
-        for field in form:
-            for error in field.errors:
-                flash(f"{field.label.text}: {error}", "error")
-        return redirect(url_for("invoices.detail", invoice_id=invoice.id))
-    try:
-        message = action(form) or success
-    except ServiceError as error:
-        get_session().rollback()
-        flash(error.message, "error")
-        return redirect(url_for("invoices.detail", invoice_id=invoice.id))
-    get_session().commit()
-    flash(message, "success")
-    return None
+#: The name each posted form has on the invoice page, to show it again with its errors.
+FORM_NAMES = {PaymentForm: "payment_form", VoidForm: "void_form", NotesForm: "notes_form"}
+
+
+def _act(invoice: Invoice, form, action):
+    """Validate `form`, run one service call, commit once, and open the invoice.
+
+    `action(form)` returns the sentence to flash, or (sentence, invoice to open).
+    A refusal is shown beside its field on the invoice page, and nothing is saved.
+    """
+    if form.validate_on_submit():
+        try:
+            result = action(form)
+        except ServiceError as error:
+            get_session().rollback()
+            field = getattr(form, error.field or "", None)
+            if type(form) in FORM_NAMES and field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, error.message]
+            else:
+                flash(error.message, "error")
+                return redirect(url_for("invoices.detail", invoice_id=invoice.id))
+        else:
+            get_session().commit()
+            message, target = result if isinstance(result, tuple) else (result, invoice)
+            flash(message, "success")
+            return redirect(url_for("invoices.detail", invoice_id=target.id))
+    elif type(form) not in FORM_NAMES:
+        abort(400)  # a bare button without its CSRF token
+    return _detail_page(invoice, **{FORM_NAMES[type(form)]: form})
 
 
 @blueprint.route("/invoices/<int:invoice_id>/issue", methods=["POST"])
 @access("coordinator")
 def issue(invoice_id: int):
     invoice = invoice_or_404(invoice_id)
-    session = get_session()
 
     def act(form):
-        services.issue_invoice(session, settings(), invoice, user_id=current_user.id)
+        services.issue_invoice(get_session(), settings(), invoice, user_id=current_user.id)
         return f"Issued invoice {invoice.number}."
 
-    return _post_and_back(invoice, act, "") or redirect(
-        url_for("invoices.detail", invoice_id=invoice.id)
-    )
+    return _act(invoice, ConfirmForm(), act)
 
 
 @blueprint.route("/invoices/<int:invoice_id>/notes", methods=["POST"])
@@ -387,10 +408,9 @@ def edit_notes(invoice_id: int):
         services.update_draft(
             get_session(), invoice, notes=form.notes.data, user_id=current_user.id
         )
+        return "Saved the note."
 
-    return _post_and_back(invoice, act, "Saved the note.", NotesForm()) or redirect(
-        url_for("invoices.detail", invoice_id=invoice.id)
-    )
+    return _act(invoice, NotesForm(), act)
 
 
 @blueprint.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
@@ -412,16 +432,13 @@ def record_payment(invoice_id: int):
         balance = money(invoice.balance, invoice.currency)
         return f"Recorded the payment; {balance} is still outstanding."
 
-    return _post_and_back(invoice, act, "", PaymentForm()) or redirect(
-        url_for("invoices.detail", invoice_id=invoice.id)
-    )
+    return _act(invoice, PaymentForm(), act)
 
 
 @blueprint.route("/invoices/<int:invoice_id>/void", methods=["POST"])
 @access("coordinator")
 def void(invoice_id: int):
     invoice = invoice_or_404(invoice_id)
-    outcome = {}
 
     def act(form):
         credit, replacement = services.void_invoice(
@@ -432,17 +449,12 @@ def void(invoice_id: int):
             user_id=current_user.id,
             reissue=form.reissue.data,
         )
-        outcome["replacement"] = replacement
         text = f"Voided {invoice.number}; credit note {credit.number} issued."
-        if replacement is not None:
-            text += " A corrected draft is ready: check it and issue it."
-        return text
+        if replacement is None:
+            return text
+        return text + " A corrected draft is ready: check it and issue it.", replacement
 
-    back = _post_and_back(invoice, act, "", VoidForm())
-    if back is not None:
-        return back
-    target = outcome.get("replacement") or invoice
-    return redirect(url_for("invoices.detail", invoice_id=target.id))
+    return _act(invoice, VoidForm(), act)
 
 
 @blueprint.route("/invoices/<int:invoice_id>/email", methods=["POST"])
@@ -456,9 +468,7 @@ def email(invoice_id: int):
         )
         return f"Emailed {invoice.number} to {invoice.emailed_to}."
 
-    return _post_and_back(invoice, act, "") or redirect(
-        url_for("invoices.detail", invoice_id=invoice.id)
-    )
+    return _act(invoice, ConfirmForm(), act)
 
 
 @blueprint.route("/export/invoices.<fmt>")
