@@ -65,6 +65,50 @@ def _member_or_404(member_id: int) -> Member:
     return member
 
 
+@blueprint.route("/<int:year>/consortium.xlsx")
+@access("staff")
+def consortium_xlsx(year: int):
+    from costshare.xlsx import Column, Sheet, send
+
+    report = services.consortium_report(get_session(), _settings(), year)
+    columns = [
+        Column("Member"),
+        Column("Name"),
+        Column("Currency"),
+        Column("Deals", "integer"),
+        Column("Paid", "money"),
+        Column("Alone (solo prices)", "money"),
+        Column("Saved", "money"),
+        Column("Saved %", "percent"),
+    ]
+    rows = [
+        [
+            r.code,
+            r.name,
+            r.currency,
+            r.deals,
+            r.totals.paid,
+            r.totals.solo or None,
+            r.totals.saved if r.totals.solo else None,
+            r.totals.saved_pct,
+        ]
+        for r in report.rows
+    ]
+    totals = [
+        ["Total", "", cur, report.deals, t.paid, t.solo, t.saved, t.saved_pct]
+        for cur, t in report.totals.items()
+    ]
+    sheet = Sheet(
+        f"Savings {year}",
+        columns,
+        rows + totals[:-1],
+        totals=totals[-1] if totals else None,
+        currency_column=2,
+        notes=[f"{report.seller.name}: savings report {year}, from the final allocations"],
+    )
+    return send([sheet], f"consortium-savings-{year}.xlsx")
+
+
 @blueprint.route("/<int:year>/members/<int:member_id>")
 @access("user")
 def member(year: int, member_id: int):

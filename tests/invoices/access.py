@@ -92,6 +92,7 @@ ENTRIES = {
     "portal.member": Entry(lambda w: {"member_id": w.other.id}),
     "statements.index": Entry(),
     "statements.consortium_pdf": Entry(lambda w: {"year": YEAR}),
+    "statements.consortium_xlsx": Entry(lambda w: {"year": YEAR}),
     "statements.member": Entry(_other_statement),
     "statements.member_pdf": Entry(_other_statement),
     "statements.funder": Entry(lambda w: {"year": YEAR}),

@@ -104,3 +104,11 @@ def test_the_reports_page_links_each_members_statement(as_coordinator, world, al
     assert f"/statements/2027/members/{world.own.id}" in page
     pdf = as_coordinator.get("/statements/2027/consortium.pdf")
     assert "€11,734.57" in pdf_text(pdf.data)
+    from openpyxl import load_workbook
+
+    xlsx = as_coordinator.get("/statements/2027/consortium.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] in ("OWN", "Total")]
+    # OWN: paid 7,534.57, alone 8,500.00, saved 965.43; total paid 11,734.57.
+    assert rows[0][4:7] == (pytest.approx(7534.57), pytest.approx(8500), pytest.approx(965.43))
+    assert rows[-1][4] == pytest.approx(11734.57)
