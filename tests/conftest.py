@@ -52,6 +52,25 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture
+def make_app(database_url: str, tmp_path, monkeypatch):
+    """Build extra apps on the suite's database (e.g. with other settings); closed afterwards."""
+    monkeypatch.setenv("COSTSHARE_INSTANCE_PATH", str(tmp_path))
+    made: list[Flask] = []
+
+    def make(**settings) -> Flask:
+        config = TestConfig(database_url)
+        for key, value in settings.items():
+            setattr(config, key, value)
+        application = create_app(config)
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        get_engine(application).dispose()
+
+
+@pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
     """A session inside a transaction rolled back after the test; requests share it."""
     connection = get_engine(app).connect()

@@ -6,8 +6,6 @@ import re
 
 from sqlalchemy import select
 
-from config import TestConfig
-from costshare import create_app
 from costshare.auth.models import ApiToken, User
 from tests.factories import PASSWORD
 
@@ -110,11 +108,8 @@ def test_create_use_and_revoke_an_api_token(as_negotiator, world, session) -> No
     assert api.status_code == 401
 
 
-def test_login_attempts_are_rate_limited(database_url, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("COSTSHARE_INSTANCE_PATH", str(tmp_path))
-    config = TestConfig(database_url)
-    config.LOGIN_RATE_LIMIT = "3 per minute"
-    app = create_app(config)
+def test_login_attempts_are_rate_limited(make_app) -> None:
+    app = make_app(LOGIN_RATE_LIMIT="3 per minute")
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     codes = [

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 
-from config import TestConfig
-from costshare import create_app
-
 
 def test_404_page(as_coordinator) -> None:
     response = as_coordinator.get("/no/such/page")
@@ -42,11 +39,8 @@ def test_too_large_upload_gets_the_413_page(app, as_coordinator) -> None:
     assert "File too large" in response.get_data(as_text=True)
 
 
-def test_an_unexpected_error_shows_a_sentence_not_a_traceback(
-    database_url, tmp_path, monkeypatch
-) -> None:
-    monkeypatch.setenv("COSTSHARE_INSTANCE_PATH", str(tmp_path))
-    app = create_app(TestConfig(database_url))
+def test_an_unexpected_error_shows_a_sentence_not_a_traceback(make_app, monkeypatch) -> None:
+    app = make_app()
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     from costshare.home import services

@@ -46,6 +46,36 @@ SCHEMAS["CalcResult"] = {
         "{before, after, changes} with ?drop=), exactly as `costshare calc` prints it."
     ),
 }
+SCHEMAS["Scenario"] = {
+    "type": "object",
+    "description": "A scenario (spec/allocation.md section 1); numbers may be strings.",
+    "required": ["currency", "members", "formula"],
+    "properties": {
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "total": {"description": "A decimal number, best as a string."},
+        "pricing": {"type": "object"},
+        "price_list": {"type": "object"},
+        "term": {"type": "object"},
+        "surcharge": {"description": "A decimal number, best as a string."},
+        "subsidy": {"description": "A decimal number, best as a string."},
+        "derived": {"type": "object"},
+        "groups": {"type": "object"},
+        "members": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["code"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "attributes": {"type": "object"},
+                },
+            },
+        },
+        "formula": {"type": "object"},
+    },
+}
 SCHEMAS["Definition"] = {
     "type": "object",
     "required": ["formula"],
@@ -233,11 +263,7 @@ def _engine_error(error: AllocationError) -> Response:
     ],
     {
         "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "description": "A scenario (spec section 1)."}
-            }
-        },
+        "content": {"application/json": {"schema": ref("Scenario")}},
     },
 )
 def calc():

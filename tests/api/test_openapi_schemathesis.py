@@ -4,6 +4,11 @@ Bounded: a few examples per operation, on the per-test database of the suite
 with the two-member world loaded and a coordinator's token (so write
 endpoints are exercised too, and every change is rolled back afterwards).
 Each operation is driven through its Hypothesis strategy directly.
+
+All of schemathesis' checks run but one: `positive_data_acceptance` expects
+every schema-valid body to succeed, while the API rightly answers 422 (a
+documented status) for input that fits the schema yet cannot be computed —
+a scenario whose members lack a fact, a formula whose bounds cannot hold.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from costshare.api.openapi import build_document
 
@@ -35,7 +41,7 @@ def test_the_api_keeps_its_document(app, world) -> None:
         @SETTINGS
         @given(case=operation.as_strategy())
         def exercise(case) -> None:
-            case.call_and_validate(headers=headers)
+            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         exercise()
 
