@@ -160,7 +160,12 @@ def billed_lines(session: Session, line_ids: Iterable[int]) -> dict[int, str]:
 
 def unbilled_lines(session: Session, year: int) -> int:
     """Return how many members' shares of `year`'s final allocations no issued invoice bills."""
-    ids = [line.id for allocation in final_allocations(session, year) for line in allocation.lines]
+    ids = [
+        line.id
+        for allocation in final_allocations(session, year)
+        for line in allocation.lines
+        if line.amount != 0
+    ]
     return len(ids) - len(billed_lines(session, ids))
 
 
@@ -305,7 +310,7 @@ def _group(
     groups: dict[tuple[Any, ...], list[tuple[Allocation, AllocationLine]]] = defaultdict(list)
     for allocation in allocations:
         for line in allocation.lines:
-            if line.id in skip:
+            if line.id in skip or line.amount == 0:  # nothing to bill: no invoice of zero
                 continue
             if mode == "per_member":
                 key: tuple[Any, ...] = (line.member.code, allocation.currency)

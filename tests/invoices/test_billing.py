@@ -232,3 +232,20 @@ def test_members_without_billing_details_are_still_billed(session, world) -> Non
     create_final_allocation(session, offer, {bare: {"amount": "10.00"}})
     run = services.create_run(session, settings(), year=2029)
     assert run.invoices[0].buyer["address"] == "" and run.invoices[0].gross == Decimal("10.00")
+
+
+def test_a_member_owing_nothing_gets_no_invoice(session, world) -> None:
+    from tests.factories import create_final_allocation, create_offer
+
+    offer = create_offer(
+        session,
+        title="Free Trial 2030",
+        term_start=dt.date(2030, 1, 1),
+        term_end=dt.date(2030, 12, 31),
+        joined=[world.own, world.other],
+    )
+    create_final_allocation(
+        session, offer, {world.own: {"amount": "0.00"}, world.other: {"amount": "50.00"}}
+    )
+    run = services.create_run(session, settings(), year=2030)
+    assert [i.member.code for i in run.invoices] == ["OTHER"]
