@@ -1,4 +1,4 @@
-"""A coordinator imports members from XLSX: a bad file is refused whole, a good one imports."""
+"""A coordinator imports facts from XLSX: a bad file is refused whole, a good one imports once."""
 
 from __future__ import annotations
 
@@ -34,23 +34,27 @@ def _upload(page, content: bytes) -> None:
         page.click("input[type=submit][value='Check the file']")
 
 
-def test_coordinator_imports_members_and_facts(page, live_server) -> None:
+def test_coordinator_imports_facts_for_members(page, live_server) -> None:
+    # The live server is shared by every browser test: this file only adds a fact
+    # that nothing else reads, to two demo members.
     log_in(page, live_server, "coordinator@demo.costshare.org")
     page.goto(f"{live_server}/members/")
     page.click("text=Import…")
-    header = ["code", "name", "sector", "fte:2026"]
-    bad = [header, ["BR1", "Browser One", "college", 1200], ["BR 2", "", "college", "x"]]
+    header = ["code", "sector", "print_volumes:2026"]
+    bad = [header, ["GZCC", "college", 120000], ["NOSUCH", "college", "x"], ["PRAC", "", -1]]
     _upload(page, _xlsx(bad))
     problems = page.locator("#import-problems tbody tr")
-    assert problems.count() == 3  # row 3: code, name and fte:2026
-    assert "on row 3" in page.locator("#import-refused").inner_text()
+    # Row 3: a new member without a name, and a value that is no number; row 4: a negative one.
+    assert problems.count() == 3
+    assert "on rows 3, 4" in page.locator("#import-refused").inner_text()
 
-    good = [header, ["BR1", "Browser One", "college", 1200], ["BR2", "Browser Two", "college", 800]]
+    good = [header, ["GZCC", "college", 120000], ["prac", "", 64000]]
     _upload(page, _xlsx(good))
-    assert page.locator("#count-create").inner_text() == "2"
+    assert page.locator("#count-update").inner_text() == "2"
+    assert page.locator("#count-facts").inner_text() == "2"
     with page.expect_navigation():
         page.click("#confirm-import")
-    assert "2 members added" in page.locator(".flash-success").inner_text()
+    assert "0 members added, 2 updated" in page.locator(".flash-success").inner_text()
 
     page.goto(f"{live_server}/members/import")
     _upload(page, _xlsx(good))
