@@ -266,3 +266,18 @@ class QueryCounter:
         from sqlalchemy import event
 
         event.remove(self.engine, "before_cursor_execute", self._before)
+
+
+def xlsx_bytes(rows: list[list[Any]]) -> bytes:
+    """Return an XLSX workbook whose first sheet holds `rows` (import tests)."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
-from openpyxl import Workbook
-
 from tests.browser.conftest import log_in
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+from tests.factories import xlsx_bytes
 
 
 def _upload(page, content: bytes) -> None:
@@ -42,14 +29,14 @@ def test_coordinator_imports_facts_for_members(page, live_server) -> None:
     page.click("text=Import…")
     header = ["code", "sector", "print_volumes:2026"]
     bad = [header, ["GZCC", "college", 120000], ["NOSUCH", "college", "x"], ["PRAC", "", -1]]
-    _upload(page, _xlsx(bad))
+    _upload(page, xlsx_bytes(bad))
     problems = page.locator("#import-problems tbody tr")
     # Row 3: a new member without a name, and a value that is no number; row 4: a negative one.
     assert problems.count() == 3
     assert "on rows 3, 4" in page.locator("#import-refused").inner_text()
 
     good = [header, ["GZCC", "college", 120000], ["prac", "", 64000]]
-    _upload(page, _xlsx(good))
+    _upload(page, xlsx_bytes(good))
     assert page.locator("#count-update").inner_text() == "2"
     assert page.locator("#count-facts").inner_text() == "2"
     with page.expect_navigation():
@@ -57,5 +44,5 @@ def test_coordinator_imports_facts_for_members(page, live_server) -> None:
     assert "0 members added, 2 updated" in page.locator(".flash-success").inner_text()
 
     page.goto(f"{live_server}/members/import")
-    _upload(page, _xlsx(good))
+    _upload(page, xlsx_bytes(good))
     assert page.locator("#nothing-to-import").is_visible()

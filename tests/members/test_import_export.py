@@ -6,11 +6,12 @@ import io
 import re
 from decimal import Decimal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from costshare.audit.models import AuditEvent
 from costshare.members.models import Member, MemberFact
+from tests.factories import xlsx_bytes
 
 HEADER = ["code", "name", "sector", "billing_currency", "fte:2025", "fte:2026", "budget:2026"]
 GOOD_ROWS = [
@@ -21,14 +22,7 @@ GOOD_ROWS = [
 
 
 def xlsx(rows: list[list], header: list[str] = HEADER) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes([header, *rows])
 
 
 def upload(client, content: bytes, name: str = "members.xlsx"):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from costshare.audit.models import AuditEvent
 from costshare.auth.models import User
-from costshare.db import get_engine, utcnow
+from costshare.db import utcnow
 from costshare.members.models import Member, MemberFact
 from costshare.offers.models import Offer, Participation, QuoteRound, Resource, SoloPrice, Vendor
-from tests.factories import PASSWORD_HASH
+from tests.factories import PASSWORD_HASH, QueryCounter
 
 MEMBERS, OFFERS, VENDORS, YEARS = 500, 200, 20, (2022, 2023, 2024, 2025, 2026)
 FACTS = ("fte", "budget", "income", "headcount", "articles")
@@ -208,19 +208,10 @@ def _api(world) -> list[str]:
 
 
 def _count(app, client, url: str, headers=None) -> int:
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with QueryCounter(app) as counter:
         response = client.get(url, headers=headers or {})
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
     assert response.status_code == 200, (url, response.status_code)
-    return len(statements)
+    return counter.count
 
 
 def test_pages_and_api_issue_a_fixed_number_of_queries(app, as_coordinator, world, session) -> None:

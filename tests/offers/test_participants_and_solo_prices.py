@@ -7,11 +7,10 @@ import io
 import re
 from decimal import Decimal
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from costshare.offers.models import Participation, SoloPrice
-from tests.factories import create_member, create_offer
+from tests.factories import create_member, create_offer, xlsx_bytes
 
 
 def _participations(session, offer) -> dict[str, tuple]:
@@ -162,21 +161,13 @@ def test_bad_typed_prices_are_marked_and_nothing_is_saved(as_coordinator, world,
     assert session.scalar(select(SoloPrice).where(SoloPrice.round_id == quote.id)) is None
 
 
-def _xlsx(rows: list[list]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
 def test_solo_prices_import_from_xlsx_all_or_nothing(as_coordinator, world, session) -> None:
     offer = world.own_offer
     quote = offer.current_round
     url = f"/offers/{offer.id}/rounds/{quote.id}/solo/import"
-    bad = _xlsx([["Code", "Amount"], ["OWN", 1000], ["NOPE", 5], ["OTHER", "lots"], ["own", 7]])
+    bad = xlsx_bytes(
+        [["Code", "Amount"], ["OWN", 1000], ["NOPE", 5], ["OTHER", "lots"], ["own", 7]]
+    )
     response = as_coordinator.post_form(
         url,
         {"file": (io.BytesIO(bad), "solo.xlsx"), "version": str(quote.version)},
@@ -190,7 +181,7 @@ def test_solo_prices_import_from_xlsx_all_or_nothing(as_coordinator, world, sess
     assert [(r, c) for r, c, _ in problems] == [("3", "code"), ("4", "amount"), ("5", "code")]
     assert session.scalar(select(SoloPrice).where(SoloPrice.round_id == quote.id)) is None
 
-    good = _xlsx([["code", "amount"], ["OWN", 31000.5], ["other", "12000"]])
+    good = xlsx_bytes([["code", "amount"], ["OWN", 31000.5], ["other", "12000"]])
     response = as_coordinator.post_form(
         url,
         {"file": (io.BytesIO(good), "solo.xlsx"), "version": str(quote.version)},

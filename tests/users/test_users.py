@@ -14,6 +14,15 @@ def _password(html: str) -> str:
     return re.search(r'id="temporary-password">([^<]+)<', html).group(1)
 
 
+def _log_in(app, email: str, password: str) -> int:
+    """Log in through the form in a fresh browser; return the answer's status."""
+    fresh = app.test_client()
+    page = fresh.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = fresh.post("/login", data={"email": email, "password": password, "csrf_token": csrf})
+    return response.status_code
+
+
 def test_a_coordinator_invites_a_member_user_who_logs_in_with_the_password_shown_once(
     app, as_coordinator, world, session
 ) -> None:
@@ -36,14 +45,7 @@ def test_a_coordinator_invites_a_member_user_who_logs_in_with_the_password_shown
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.invite"))
     assert "password_hash" not in event.after and password not in str(event.after)
 
-    fresh = app.test_client()
-    page = fresh.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    login = fresh.post(
-        "/login",
-        data={"email": "accounts@own.example.org", "password": password, "csrf_token": token},
-    )
-    assert login.status_code == 302
+    assert _log_in(app, "accounts@own.example.org", password) == 302
 
 
 def test_an_invitation_checks_role_and_member(as_coordinator, world) -> None:
@@ -88,18 +90,7 @@ def test_a_deactivated_user_cannot_log_in_and_its_tokens_stop_working(
         == 401
     )
 
-    fresh = app.test_client()
-    page = fresh.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    refused = fresh.post(
-        "/login",
-        data={
-            "email": world.member_user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf,
-        },
-    )
-    assert refused.status_code == 400
+    assert _log_in(app, world.member_user.email, "correct horse battery") == 400
 
     assert as_coordinator.post_form(f"/users/{world.member_user.id}/activate").status_code == 302
     session.expire_all()
@@ -117,22 +108,8 @@ def test_a_coordinator_cannot_deactivate_itself(as_coordinator, world, session) 
 def test_a_password_reset_gives_a_new_one_time_password(app, as_coordinator, world) -> None:
     response = as_coordinator.post_form(f"/users/{world.negotiator.id}/reset-password")
     password = _password(response.get_data(as_text=True))
-    fresh = app.test_client()
-    page = fresh.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    old = fresh.post(
-        "/login",
-        data={
-            "email": world.negotiator.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf,
-        },
-    )
-    assert old.status_code == 400
-    new = fresh.post(
-        "/login", data={"email": world.negotiator.email, "password": password, "csrf_token": csrf}
-    )
-    assert new.status_code == 302
+    assert _log_in(app, world.negotiator.email, "correct horse battery") == 400
+    assert _log_in(app, world.negotiator.email, password) == 302
 
 
 def test_the_user_list_filters_by_role(as_coordinator, world) -> None:
