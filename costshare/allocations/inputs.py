@@ -25,6 +25,7 @@ from costshare.allocations.models import Allocation, AllocationLine
 from costshare.errors import ServiceError
 from costshare.members.models import Member, MemberFact
 from costshare.offers.models import Offer, Participation, QuoteRound, SoloPrice
+from costshare.usage.services import usage_attributes
 
 #: The round's keys that the engine reads as the price (spec/allocation.md section 1).
 PRICE_KEYS = ("total", "pricing", "price_list", "term", "surcharge", "subsidy")
@@ -162,6 +163,7 @@ def build_scenario(
     extra = {
         name: source(session, offer, members, year) for name, source in ATTRIBUTE_SOURCES.items()
     }
+    extra.update(usage_attributes(session, offer, members, definition, year))
 
     scenario_members = []
     facts_year: dict[str, dict[str, int]] = {}
