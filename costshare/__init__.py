@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import Config
+from costshare.urls import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +22,7 @@ def create_app(config_class: type[Config] | Config = Config) -> Flask:
         static_folder="static",
     )
     app.config.from_object(config)
+    app.url_map.converters["int"] = IdConverter
 
     register_extensions(app)
     register_blueprints(app)

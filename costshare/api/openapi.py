@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from flask import Flask
 
+from costshare.urls import MAX_ID
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 ERROR = {
@@ -94,7 +96,11 @@ def _response(status: int, spec: Any) -> dict[str, Any]:
 def _path_of(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        schema = {"type": "integer", "minimum": 1} if converter == "int" else {"type": "string"}
+        schema = (
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            if converter == "int"
+            else {"type": "string"}
+        )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
 

@@ -26,6 +26,7 @@ from wtforms import Form, PasswordField, SelectChoice, StringField
 from wtforms.validators import ValidationError
 
 from costshare.errors import ServiceError
+from costshare.urls import MAX_ID
 
 #: Money columns are Numeric(18, 4) and facts Numeric(20, 6): both hold less than 10^14.
 MAX_AMOUNT = Decimal(10) ** 14
@@ -331,10 +332,6 @@ def money_text(value: Decimal | None, currency: str) -> str:
         return ""
     places = max(get_currency_precision(currency), -Decimal(value).normalize().as_tuple().exponent)
     return format(Decimal(value).quantize(Decimal(1).scaleb(-places)), "f")
-
-
-#: Ids are 32-bit integers on PostgreSQL (and SQLite refuses larger ones): beyond, nothing exists.
-MAX_ID = 2**31 - 1
 
 
 def ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
