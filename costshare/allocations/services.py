@@ -433,11 +433,20 @@ def _final_ids(session: Session, allocation_ids: set[int]) -> set[int]:
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_final(session: Session, flush_context: Any, instances: Any) -> None:
     touched: set[int] = set()
-    for obj in [*session.dirty, *session.deleted, *session.new]:
-        changed = obj in session.new or obj in session.deleted or session.is_modified(obj)
-        if isinstance(obj, Allocation) and obj.id is not None and changed:
+    # `session.new` and friends build a fresh set on every access: read each once,
+    # and look only at allocations and their lines (a big import flushes thousands of facts).
+    added_or_deleted = [*session.new, *session.deleted]
+    candidates = [
+        (obj, True) for obj in added_or_deleted if isinstance(obj, Allocation | AllocationLine)
+    ] + [
+        (obj, False) for obj in session.dirty if isinstance(obj, Allocation | AllocationLine)
+    ]
+    for obj, added in candidates:
+        if not added and not session.is_modified(obj):
+            continue
+        if isinstance(obj, Allocation) and obj.id is not None:
             touched.add(obj.id)
-        elif isinstance(obj, AllocationLine) and obj.allocation_id is not None and changed:
+        elif isinstance(obj, AllocationLine) and obj.allocation_id is not None:
             touched.add(obj.allocation_id)
     if not touched:
         return
