@@ -41,6 +41,8 @@ from costshare.engine.split import (
 )
 
 _PCT = Decimal("0.0001")
+#: The most units of the rounding grid one split may hand out (10^15 cents is 10^13 EUR).
+MAX_OWED_UNITS = 10**15
 
 Result = dict[str, Any]
 
@@ -212,6 +214,13 @@ def _year(parsed: Scenario, facts: Facts, price: Decimal) -> Result:
         )
     owed_money = half_even(gross - parsed.subsidy, unit)
     owed = int(owed_money / unit)
+    if owed > MAX_OWED_UNITS:
+        # Shares are located with floats: beyond 2^53 units they could not tell members apart.
+        raise ScenarioError(
+            f"The amount to split, {owed_money} {parsed.currency}, is too large: costshare "
+            f"splits at most {MAX_OWED_UNITS:,} units of {unit} {parsed.currency}.",
+            field="total",
+        )
     groups_out = None
     if parsed.groups is None:
         split = _split(parsed, facts, owed)

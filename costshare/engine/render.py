@@ -60,6 +60,8 @@ def load_scenario(source: str | bytes) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise ScenarioError("The scenario is not valid JSON: it is not UTF-8 text.") from None
+    except RecursionError:
+        raise ScenarioError("The scenario is nested too deeply to be a scenario.") from None
     if not isinstance(data, dict):
         raise ScenarioError("The scenario must be a JSON object.")
     return data
