@@ -94,6 +94,7 @@ def register(app: Flask) -> None:
     from costshare.allocations import commands  # noqa: F401 - adds `costshare calc`
     from costshare.invoices import cli as invoices_cli  # noqa: F401 - adds `costshare invoices`
     from costshare.migrate import db_cli
+    from costshare.usage import commands as usage_commands  # noqa: F401 - import-usage, harvest
 
     app.cli.add_command(db_cli)
     app.cli.add_command(costshare_cli)
