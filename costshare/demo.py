@@ -19,10 +19,8 @@ from sqlalchemy.orm import Session
 
 from costshare.auth.models import User
 from costshare.auth.services import hash_password
-from costshare.db import utcnow
 from costshare.members.models import Member, MemberFact
 from costshare.offers.models import Offer, Participation, QuoteRound, Resource, SoloPrice, Vendor
-from costshare.usage.models import UsageImport, UsageItem, UsageRecord
 
 DEMO_PASSWORD = "costshare-demo"  # noqa: S105 - the published password of the demo accounts
 DEMO_LOGINS = {
@@ -603,69 +601,10 @@ def seed_offers(demo: Demo) -> None:
 
 
 def seed_usage(demo: Demo) -> None:
-    """Add six months of usage for the running deals, as if imported from COUNTER reports."""
-    rng = demo.rng
-    months = [dt.date(2026, m, 1) for m in range(1, 7)]
-    platforms = [
-        ("Atlas Science Citation Index", "DR", "Searches_Regular", 2.6),
-        ("Lotus Academic E-books", "TR", "Unique_Title_Requests", 0.35),
-        ("Helix Research Data Navigator", "DR", "Searches_Regular", 0.9),
-    ]
-    created = 0
-    for resource_name, report_id, metric, per_fte in platforms:
-        resource = demo.resources[resource_name]
-        offer = next(o for o in demo.offers.values() if o.resource is resource)
-        for participation in offer.participations:
-            if participation.status != "joined":
-                continue
-            member = participation.member
-            fte = _fact(demo, member.code, "fte", 2026)
-            batch = UsageImport(
-                member=member,
-                checksum=f"demo-{member.code}-{resource.id}".ljust(64, "0")[:64],
-                filename=f"{member.code}_{report_id}_2026-01_2026-06.tsv",
-                source="demo",
-                release="5.1",
-                report_id=report_id,
-                platform=resource.counter_platform,
-                begin=months[0],
-                end=dt.date(2026, 6, 30),
-                created_at=utcnow(),
-            )
-            item = UsageItem(
-                usage_import=batch,
-                resource=resource,
-                platform=resource.counter_platform,
-                name=resource.name,
-                data_type="Database" if report_id == "DR" else "Book",
-            )
-            demo.session.add_all([batch, item])
-            demo.session.flush()
-            totals: dict[str, int] = {}
-            for month in months:
-                seasonal = 0.7 if month.month in (1, 2) else 1.0
-                count = int(float(fte) * per_fte / 12 * seasonal * rng.uniform(0.75, 1.25))
-                demo.session.add(
-                    UsageRecord(
-                        import_id=batch.id,
-                        item_id=item.id,
-                        member_id=member.id,
-                        metric=metric,
-                        month=month,
-                        count=count,
-                    )
-                )
-                totals[metric] = totals.get(metric, 0) + count
-                created += 1
-            batch.record_count = len(months)
-            batch.summary = {
-                "totals": totals,
-                "months": [m.isoformat()[:7] for m in months],
-                "exceptions": [],
-                "warnings": [],
-            }
-    demo.session.flush()
-    demo.notes.append(f"{created} monthly usage records")
+    """Import generated COUNTER reports for the running deals (`costshare.usage.demo`)."""
+    from costshare.usage.demo import seed
+
+    seed(demo)
 
 
 def seed_users(demo: Demo) -> None:

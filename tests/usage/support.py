@@ -6,24 +6,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from costshare.usage.demo import TITLE_COLUMNS, TOTALS
+
 TR_COLUMNS = [
-    "Title",
-    "Publisher",
-    "Publisher_ID",
-    "Platform",
-    "DOI",
-    "Proprietary_ID",
-    "ISBN",
-    "Print_ISSN",
-    "Online_ISSN",
-    "URI",
+    *TITLE_COLUMNS,
     "Data_Type",
     "Section_Type",
     "YOP",
     "Access_Type",
     "Access_Method",
-    "Metric_Type",
-    "Reporting_Period_Total",
+    *TOTALS,
 ]
 DR_COLUMNS = [
     "Database",
