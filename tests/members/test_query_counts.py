@@ -3,22 +3,21 @@
 The large consortium: 500 members with 5 years of 5 facts each (12,500 facts),
 200 offers from 20 vendors, one offer with all 500 members joined, their solo
 prices in 5 rounds, a member in 200 deals, 100 users and 1,000 audit events —
-inserted in bulk. Each page is read once with the small world and once with the
-large one; the counts must not differ.
+inserted in bulk (`tests/bulk.py`, as `benchmarks/pages.py` loads its data).
+Each page is read once with the small world and once with the large one; the
+counts must not differ.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import random
 from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from costshare.audit.models import AuditEvent
-from costshare.auth.models import User
-from costshare.db import utcnow
-from costshare.members.models import Member, MemberFact
-from costshare.offers.models import Offer, Participation, QuoteRound, Resource, SoloPrice, Vendor
+from costshare.members.models import MemberFact
+from costshare.offers.models import Participation, QuoteRound, Resource, SoloPrice
+from tests import bulk
 from tests.factories import PASSWORD_HASH, QueryCounter
 
 MEMBERS, OFFERS, VENDORS, YEARS = 500, 200, 20, (2022, 2023, 2024, 2025, 2026)
@@ -27,46 +26,18 @@ FACTS = ("fte", "budget", "income", "headcount", "articles")
 
 def _grow(session, world) -> None:
     """Insert the large consortium around the world's objects."""
-    session.execute(
-        insert(Member),
-        [
-            {
-                "code": f"B{n:04d}",
-                "name": f"Bulk Library {n}",
-                "sector": "university",
-                "billing_currency": "EUR",
-            }
-            for n in range(MEMBERS)
-        ],
-    )
-    ids = list(session.scalars(select(Member.id).where(Member.code.like("B%"))))
+    rng = random.Random(500)
+    ids = bulk.add_members(session, MEMBERS, rng=rng, years=YEARS, facts=FACTS)
     session.execute(
         insert(MemberFact),
         [
-            {"member_id": m, "year": y, "name": f, "value": Decimal(1000 + m % 97)}
-            for m in [*ids, world.own.id]
+            {"member_id": world.own.id, "year": y, "name": f, "value": Decimal(1000)}
             for y in YEARS
             for f in FACTS
-            if not (m == world.own.id and f in ("fte", "budget") and y in (2025, 2026))
+            if not (f in ("fte", "budget") and y in (2025, 2026))
         ],
     )
-    session.execute(insert(Vendor), [{"name": f"Bulk vendor {n}"} for n in range(VENDORS)])
-    vendor_ids = list(session.scalars(select(Vendor.id).where(Vendor.name.like("Bulk vendor%"))))
-    session.execute(
-        insert(Resource),
-        [
-            {
-                "vendor_id": vendor_ids[n % VENDORS],
-                "name": f"Bulk resource {n}",
-                "kind": "database",
-                "counter_title_ids": [],
-            }
-            for n in range(OFFERS)
-        ],
-    )
-    resource_ids = list(
-        session.scalars(select(Resource.id).where(Resource.name.like("Bulk resource%")))
-    )
+    deals = bulk.add_offers(session, ids, rng=rng, vendors=VENDORS, offers=OFFERS)
     # A few more resources for the target vendor, so its page lists many.
     session.execute(
         insert(Resource),
@@ -80,34 +51,10 @@ def _grow(session, world) -> None:
             for n in range(30)
         ],
     )
-    session.execute(
-        insert(Offer),
-        [
-            {
-                "resource_id": resource_ids[n],
-                "title": f"Bulk offer {n}",
-                "term_start": dt.date(2027, 1, 1),
-                "term_end": dt.date(2029, 12, 31),
-                "currency": "EUR",
-                "status": "negotiating",
-                "deadline": dt.date(2026, 12, 1) + dt.timedelta(days=n),
-            }
-            for n in range(OFFERS)
-        ],
-    )
-    offer_ids = list(session.scalars(select(Offer.id).where(Offer.title.like("Bulk offer%"))))
-    session.execute(
-        insert(QuoteRound),
-        [{"offer_id": o, "number": 1, "pricing": {"total": "1000.00"}} for o in offer_ids],
-    )
+    # The own member is in every deal.
     session.execute(
         insert(Participation),
-        [
-            {"offer_id": o, "member_id": ids[(i * 7 + k) % MEMBERS], "status": "joined"}
-            for i, o in enumerate(offer_ids)
-            for k in range(10)
-        ]
-        + [{"offer_id": o, "member_id": world.own.id, "status": "joined"} for o in offer_ids],
+        [{"offer_id": o, "member_id": world.own.id, "status": "joined"} for o in deals.offers],
     )
     # The target offer: everyone joins; five more rounds with everyone's solo price.
     target = world.own_offer
@@ -137,33 +84,9 @@ def _grow(session, world) -> None:
             for m in [*ids, world.own.id, world.other.id]
         ],
     )
-    session.execute(
-        insert(User),
-        [
-            {
-                "email": f"bulk{n}@example.org",
-                "password_hash": PASSWORD_HASH,
-                "role": "negotiator",
-                "active": True,
-            }
-            for n in range(100)
-        ],
-    )
-    session.execute(
-        insert(AuditEvent),
-        [
-            {
-                "at": utcnow(),
-                "user_id": world.coordinator.id,
-                "action": "offer.update",
-                "object_type": "Offer",
-                "object_id": target.id,
-                "summary": f"Bulk change {n}",
-                "before": {"title": "a"},
-                "after": {"title": "b"},
-            }
-            for n in range(1000)
-        ],
+    bulk.add_users(session, 100, PASSWORD_HASH)
+    bulk.add_audit_events(
+        session, 1000, user_id=world.coordinator.id, object_type="Offer", object_ids=[target.id]
     )
     session.flush()
     session.expire_all()
