@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, object_session
 
 from costshare.allocations.models import Allocation, AllocationLine
@@ -87,10 +87,22 @@ def latest_facts(
     facts: dict[int, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
     if not ids:
         return facts
-    rows = session.execute(
-        select(MemberFact.member_id, MemberFact.name, MemberFact.year, MemberFact.value)
+    # Only each fact's latest row (a member with five years of facts sends one in five).
+    latest = (
+        select(MemberFact.member_id, MemberFact.name, func.max(MemberFact.year).label("year"))
         .where(MemberFact.member_id.in_(ids), MemberFact.year <= year)
-        .order_by(MemberFact.year)
+        .group_by(MemberFact.member_id, MemberFact.name)
+        .subquery()
+    )
+    rows = session.execute(
+        select(MemberFact.member_id, MemberFact.name, MemberFact.year, MemberFact.value).join(
+            latest,
+            and_(
+                MemberFact.member_id == latest.c.member_id,
+                MemberFact.name == latest.c.name,
+                MemberFact.year == latest.c.year,
+            ),
+        )
     )
     for member_id, name, fact_year, value in rows:
         facts[member_id][name] = (fact_year, value)
@@ -111,18 +123,75 @@ def previous_shares(
     if not member_ids:
         return {}
     rows = session.execute(
-        select(AllocationLine.member_id, AllocationLine.amount)
-        .join(Allocation, Allocation.id == AllocationLine.allocation_id)
-        .join(Offer, Offer.id == Allocation.offer_id)
+        _previous_lines(year)
+        .with_only_columns(AllocationLine.member_id, AllocationLine.amount)
         .where(
             Offer.resource_id == offer.resource_id,
-            Allocation.status == "final",
-            Allocation.year == year - 1,
             Allocation.currency == offer.currency,
             AllocationLine.member_id.in_(member_ids),
         )
     )
     return dict(rows.all())
+
+
+def _previous_lines(year: int) -> Select:
+    """Select the lines of the final allocations billing the year before `year`."""
+    return (
+        select(AllocationLine)
+        .join(Allocation, Allocation.id == AllocationLine.allocation_id)
+        .join(Offer, Offer.id == Allocation.offer_id)
+        .where(Allocation.status == "final", Allocation.year == year - 1)
+        .order_by(AllocationLine.id)
+    )
+
+
+@dataclass
+class Known:
+    """Inputs read at once for many offers that bill the same calendar year.
+
+    `build_scenario(…, known=…)` takes its facts, solo prices and previous shares
+    from here instead of reading them per offer (the negotiation year overview
+    computes every offer of a year in a fixed number of queries).
+    """
+
+    year: int
+    #: member id → fact name → (year taken from, value), as `latest_facts` gives them.
+    facts: dict[int, dict[str, tuple[int, Decimal]]]
+    #: round id → member id → solo price.
+    solo: dict[int, dict[int, Decimal]]
+    #: (resource id, currency) → member id → last year's final share.
+    previous: dict[tuple[int, str], dict[int, Decimal]]
+
+
+def read_known(session: Session, offers: list[Offer], year: int) -> Known:
+    """Read the facts, solo prices and previous shares of `offers` billing `year` (3 queries)."""
+    member_ids = {p.member_id for o in offers for p in o.participations if p.status == "joined"}
+    round_ids = [o.current_round_id for o in offers if o.current_round_id is not None]
+    solo: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    if round_ids:
+        rows = session.execute(
+            select(SoloPrice.round_id, SoloPrice.member_id, SoloPrice.amount).where(
+                SoloPrice.round_id.in_(round_ids)
+            )
+        )
+        for round_id, member_id, amount in rows:
+            solo[round_id][member_id] = amount
+    previous: dict[tuple[int, str], dict[int, Decimal]] = defaultdict(dict)
+    resource_ids = {o.resource_id for o in offers}
+    if resource_ids and member_ids:
+        rows = session.execute(
+            _previous_lines(year)
+            .with_only_columns(
+                Offer.resource_id,
+                Allocation.currency,
+                AllocationLine.member_id,
+                AllocationLine.amount,
+            )
+            .where(Offer.resource_id.in_(resource_ids))
+        )
+        for resource_id, currency, member_id, amount in rows:
+            previous[(resource_id, currency)][member_id] = amount
+    return Known(year, latest_facts(session, member_ids, year), solo, previous)
 
 
 def _number(value: Decimal) -> Decimal:
@@ -140,6 +209,7 @@ def build_scenario(
     members: list[Member] | None = None,
     quote: QuoteRound | None = None,
     pricing: dict[str, Any] | None = None,
+    known: Known | None = None,
 ) -> ScenarioInput:
     """Build the engine scenario for `offer`'s `term_year` under a formula `definition`.
 
@@ -147,7 +217,8 @@ def build_scenario(
     Formula's definition). `members` defaults to those who joined; `quote` to
     the current round; `pricing` replaces the round's price keys (what-ifs).
     For a multi-year term the scenario keeps the `term`: the caller picks year
-    `term_year` from the engine's `years` (see `result_for_year`).
+    `term_year` from the engine's `years` (see `result_for_year`). `known`
+    holds inputs already read for the billed year (see `read_known`).
     """
     quote = quote or offer.current_round
     if quote is None:
@@ -157,9 +228,17 @@ def build_scenario(
         raise ServiceError("No member has joined this offer yet.", field="members")
     year = billed_year(offer, term_year)
     ids = [m.id for m in members]
-    facts = latest_facts(session, ids, year)
-    solo = solo_prices(session, quote.id)
-    previous = previous_shares(session, offer, year, ids) if term_year == 1 else {}
+    previous: dict[int, Decimal] = {}
+    if known is not None and known.year == year:
+        facts = known.facts
+        solo = known.solo.get(quote.id, {})
+        if term_year == 1:
+            previous = known.previous.get((offer.resource_id, offer.currency), {})
+    else:
+        facts = latest_facts(session, ids, year)
+        solo = solo_prices(session, quote.id)
+        if term_year == 1:
+            previous = previous_shares(session, offer, year, ids)
     extra = {
         name: source(session, offer, members, year) for name, source in ATTRIBUTE_SOURCES.items()
     }

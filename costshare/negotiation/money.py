@@ -133,3 +133,15 @@ def formatter(currency: str, locale: str) -> Formatter:
         return shape.write(Decimal(str(amount)) if not isinstance(amount, Decimal) else amount)
 
     return write
+
+
+def money_writer(locale: str) -> Callable[[Decimal | str | int | None, str], str]:
+    """Return `write(amount, currency)`, exactly the `|money(currency)` filter, for any currency."""
+    writers: dict[str, Formatter] = {}
+
+    def write(amount: Decimal | str | int | None, currency: str) -> str:
+        if currency not in writers:
+            writers[currency] = formatter(currency, locale)
+        return writers[currency](amount)
+
+    return write

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from costshare.allocations.inputs import build_scenario, result_for_year
+from costshare.allocations.inputs import build_scenario, read_known, result_for_year
 from costshare.allocations.models import Allocation
 from costshare.engine import AllocationError, allocate
 from costshare.errors import ServiceError
@@ -25,19 +26,26 @@ def _billed_years(offer: Offer) -> list[int]:
     return [offer.term_start.year + i for i in range(offer.term_years)]
 
 
-def _offers(session: Session) -> list[Offer]:
-    return list(
-        session.scalars(
-            select(Offer)
-            .where(Offer.status != "declined")
-            .options(
-                selectinload(Offer.participations).selectinload(Participation.member),
-                selectinload(Offer.current_round),
-                selectinload(Offer.resource).selectinload(Resource.vendor),
-            )
-            .order_by(Offer.title, Offer.id)
+def _offers(session: Session, year: int) -> list[Offer]:
+    """Return the offers (not declined) that bill `year`, with what their splits read."""
+    # The term's dates narrow the offers down in SQL; `_billed_years` has the last word.
+    offers = session.scalars(
+        select(Offer)
+        .where(
+            Offer.status != "declined",
+            Offer.term_start <= dt.date(year, 12, 31),
+            Offer.term_end >= dt.date(year, 1, 1),
         )
+        .options(
+            selectinload(Offer.participations)
+            .selectinload(Participation.member)
+            .load_only(Member.code, Member.name, Member.sector),
+            selectinload(Offer.current_round),
+            selectinload(Offer.resource).selectinload(Resource.vendor),
+        )
+        .order_by(Offer.title, Offer.id)
     )
+    return [offer for offer in offers if year in _billed_years(offer)]
 
 
 def open_offers(session: Session) -> list[Offer]:
@@ -55,8 +63,11 @@ def open_offers(session: Session) -> list[Offer]:
 def years(session: Session) -> list[int]:
     """Return the calendar years that some offer (not declined) bills."""
     found: set[int] = set()
-    for offer in session.scalars(select(Offer).where(Offer.status != "declined")):
-        found.update(_billed_years(offer))
+    terms = session.execute(
+        select(Offer.term_start, Offer.term_end).where(Offer.status != "declined").distinct()
+    )
+    for term_start, term_end in terms:
+        found.update(_billed_years(Offer(term_start=term_start, term_end=term_end)))
     return sorted(found)
 
 
@@ -139,14 +150,20 @@ def _allocations(session: Session, offer_ids: list[int]) -> dict[tuple[int, int]
 
 def year_overview(session: Session, year: int) -> YearOverview:
     """Compute every offer billing `year` (not declined) under its default formula."""
-    offers = [o for o in _offers(session) if year in _billed_years(o)]
+    offers = _offers(session, year)
     saved = saved_choices(session)
     allocations = _allocations(session, [o.id for o in offers])
+    # Every offer's facts, solo prices and previous shares at once: queries do not grow.
+    known = read_known(session, offers, year)
     rows: list[OfferRow] = []
     for offer in offers:
         term_year = year - offer.term_start.year + 1
         ctx = context(
-            session, offer, saved=saved, allocation=allocations.get((offer.id, term_year))
+            session,
+            offer,
+            saved=saved,
+            allocation=allocations.get((offer.id, term_year)),
+            solo=known.solo.get(offer.current_round_id, {}),
         )
         choice = ctx.choice(None)
         row = OfferRow(offer, term_year, choice.label)
@@ -154,7 +171,14 @@ def year_overview(session: Session, year: int) -> YearOverview:
             row.error = "No member has joined yet."
         else:
             try:
-                source = build_scenario(session, offer, choice.definition, term_year=term_year)
+                source = build_scenario(
+                    session,
+                    offer,
+                    choice.definition,
+                    term_year=term_year,
+                    members=ctx.joined,
+                    known=known,
+                )
                 row.result = result_for_year(allocate(source.scenario), term_year)
             except (ServiceError, AllocationError) as error:
                 row.error = error.message

@@ -137,11 +137,13 @@ def context(
     *,
     saved: list[FormulaChoice] | None = None,
     allocation: Allocation | bool | None = False,
+    solo: Mapping[int, Decimal] | None = None,
 ) -> Context:
     """Return what a what-if on `offer` can choose from.
 
-    `saved` (the saved formulas and presets) and `allocation` may be passed in
-    when one request builds contexts for many offers.
+    `saved` (the saved formulas and presets), `allocation` and `solo` (the
+    current round's solo prices by member id) may be passed in when one
+    request builds contexts for many offers.
     """
     participations = sorted(offer.participations, key=lambda p: p.member.code)
     if allocation is False:
@@ -155,7 +157,7 @@ def context(
     for key, (label, definition) in METHODS.items():
         choices.append(FormulaChoice(key, label, "Savings methods", definition))
     choices.extend(saved if saved is not None else saved_choices(session))
-    unpriced = _without_solo_price(session, offer, participations)
+    unpriced = _without_solo_price(session, offer, participations, solo)
     if allocation is not None:
         default = ALLOCATION_KEY
     elif not any(p.member.code in unpriced for p in participations if p.status == "joined"):
@@ -189,7 +191,10 @@ def default_allocation(session: Session, offer_id: int) -> Allocation | None:
 
 
 def _without_solo_price(
-    session: Session, offer: Offer, participations: list[Participation]
+    session: Session,
+    offer: Offer,
+    participations: list[Participation],
+    solo: Mapping[int, Decimal] | None = None,
 ) -> frozenset[str]:
     """Return the codes of the listed members with no solo price in the current round.
 
@@ -201,7 +206,7 @@ def _without_solo_price(
         return frozenset(p.member.code for p in participations)
     if computes_solo_prices(quote.pricing or {}):
         return frozenset()
-    known = solo_prices(session, quote.id)
+    known = solo if solo is not None else solo_prices(session, quote.id)
     return frozenset(p.member.code for p in participations if p.member_id not in known)
 
 

@@ -29,11 +29,10 @@ from markupsafe import Markup
 from costshare.access import access
 from costshare.db import get_session, today
 from costshare.errors import ServiceError
-from costshare.formatting import money
 from costshare.members.fields import ids_in_range
 from costshare.negotiation import charts, export, overview, report, services
 from costshare.negotiation.forms import ScenarioForm, WhatIfForm
-from costshare.negotiation.money import formatter, percent_formatter
+from costshare.negotiation.money import formatter, money_writer, percent_formatter
 from costshare.negotiation.services import Context, WhatIf
 from costshare.offers.models import Scenario
 from costshare.pdf import render_pdf
@@ -51,7 +50,9 @@ def index():
     years = overview.years(session)
     year = _year_arg(years)
     view = overview.year_overview(session, year) if year is not None else None
-    fmt_charts = charts.overview_charts(view, money) if view is not None else {}
+    locale = current_app.config.get("LOCALE", "en_GB")
+    cash = money_writer(locale)
+    fmt_charts = charts.overview_charts(view, cash) if view is not None else {}
     return render_template(
         "negotiation/index.html",
         years=years,
@@ -59,6 +60,8 @@ def index():
         view=view,
         charts=fmt_charts,
         open_offers=overview.open_offers(session),
+        cash=cash,
+        pct=percent_formatter(locale),
     )
 
 

@@ -235,3 +235,38 @@ def test_a_multi_year_term_allocates_each_year_with_the_uplift(session, world) -
     assert draft.year == 2028 and draft.total == Decimal("9900.00")
     assert {line.amount for line in draft.lines} == {Decimal("3300.00")}
     assert draft.inputs["term"] == {"years": 3, "uplift": "0.10"}
+
+
+def test_inputs_read_at_once_for_many_offers_are_the_ones_read_per_offer(session, world) -> None:
+    # The negotiation overview reads every offer's inputs at once (`read_known`); each offer
+    # must get what `build_scenario` reads for it alone: A's FTE of 2026 (not 2025, not 2028),
+    # the current round's solo prices and, for A, last year's final share of the same resource.
+    from costshare.allocations.inputs import build_scenario, read_known
+    from tests.factories import create_final_allocation
+
+    small = small_consortium(session)
+    a, b = small.members["A"], small.members["B"]
+    session.add(MemberFact(member_id=a.id, year=2028, name="fte", value=Decimal(9999)))
+    last_year = create_offer(
+        session,
+        resource=small.offer.resource,
+        joined=[a],
+        term_start=small.offer.term_start.replace(year=2026),
+        term_end=small.offer.term_end.replace(year=2026),
+    )
+    create_final_allocation(session, last_year, {a: {"amount": "4321.00"}})
+    other = create_offer(session, joined=[a, b], solo={b: "777.00"})
+    session.flush()
+    known = read_known(session, [small.offer, other], 2027)
+    for use in (None, known):
+        scenario = build_scenario(session, small.offer, HALF_FTE_HALF_EQUAL, known=use).scenario
+        attributes = {m["code"]: m["attributes"] for m in scenario["members"]}
+        assert attributes["A"]["fte"] == Decimal(6000)
+        assert attributes["A"]["solo_price"] == Decimal("6000.00")
+        assert attributes["A"]["previous_share"] == Decimal("4321.00")
+        assert "previous_share" not in attributes["B"]
+        scenario = build_scenario(session, other, HALF_FTE_HALF_EQUAL, known=use).scenario
+        attributes = {m["code"]: m["attributes"] for m in scenario["members"]}
+        assert "solo_price" not in attributes["A"]
+        assert attributes["B"]["solo_price"] == Decimal("777.00")
+        assert attributes["B"]["fte"] == Decimal(3000)
