@@ -19,10 +19,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput
 
 from costshare.members.fields import (
     BaseForm,
+    CheckList,
     NumberField,
     PercentField,
     RowForm,
@@ -193,7 +194,7 @@ class InviteForm(BaseForm):
     members = SelectMultipleField(
         "Members to invite",
         coerce=int,
-        widget=ListWidget(prefix_label=False),
+        widget=CheckList(),
         option_widget=CheckboxInput(),
     )
     invited_on = DateField("Invited on", [Optional()])

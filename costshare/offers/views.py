@@ -563,14 +563,14 @@ def import_solo_prices(offer_id: int, round_id: int):
 def _participants_page(offer: Offer, form: ParticipantsForm, invite: InviteForm, status: int = 200):
     session = get_session()
     listed = {p.member_id for p in offer.participations}
-    candidates = [
-        m
-        for m in session.scalars(
-            select(Member).where(Member.active.is_(True)).order_by(Member.code)
-        )
-        if m.id not in listed
-    ]
-    invite.members.choices = choices((m.id, f"{m.code} · {m.name}") for m in candidates)
+    candidates = session.execute(
+        select(Member.id, Member.code, Member.name)
+        .where(Member.active.is_(True))
+        .order_by(Member.code)
+    )
+    invite.members.choices = choices(
+        (m.id, f"{m.code} · {m.name}") for m in candidates if m.id not in listed
+    )
     solo = {}
     if offer.current_round_id:
         solo = dict(
