@@ -21,6 +21,7 @@ Run: .venv/bin/python benchmarks/pages.py [--quick] — exits 1 when a target is
 
 from __future__ import annotations
 
+import gc
 import http.client
 import os
 import random
@@ -274,6 +275,7 @@ def in_process(site: Site, runs: int) -> dict[str, Timing]:
     from tests.factories import PASSWORD
 
     app = create_app(TestConfig(site.url))
+    gc.freeze()  # what gunicorn.conf.py does once a worker has loaded the app
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
@@ -399,6 +401,8 @@ def under_gunicorn(site: Site, folder: str, seconds: float) -> Load:
     }
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
         *GUNICORN,
         "-b",
         f"127.0.0.1:{port}",
