@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from costshare.access import access, member_scope
 from costshare.allocations import services
@@ -73,9 +73,12 @@ def index():
     query = (
         select(Allocation)
         .options(
+            # The list shows neither the inputs nor the result: their JSON stays unread.
+            defer(Allocation.inputs),
+            defer(Allocation.result),
             selectinload(Allocation.offer)
             .selectinload(Offer.resource)
-            .selectinload(Resource.vendor)
+            .selectinload(Resource.vendor),
         )
         .order_by(Allocation.year.desc(), Allocation.offer_id, Allocation.term_year, Allocation.id)
     )

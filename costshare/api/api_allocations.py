@@ -16,6 +16,7 @@ from typing import Any
 from flask import Response, abort, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import exists, select
+from sqlalchemy.orm import defer, selectinload
 from werkzeug.exceptions import BadRequest
 
 from costshare.access import access, member_scope
@@ -35,7 +36,7 @@ from costshare.engine import (
 )
 from costshare.errors import ServiceError, json_error
 from costshare.formulas import services as formulas
-from costshare.offers.models import Participation
+from costshare.offers.models import Offer, Participation
 
 MONEY = ref("Money")
 NULLABLE_MONEY = {"type": "string", "nullable": True, "pattern": r"^-?\d+(\.\d+)?$"}
@@ -461,8 +462,11 @@ def _takes_part(offer_id: int, member_id: int) -> bool:
 )
 def allocation_list():
     session = get_session()
-    query = select(Allocation).order_by(
-        Allocation.year.desc(), Allocation.offer_id, Allocation.term_year, Allocation.id
+    query = (
+        select(Allocation)
+        # A summary names the offer and reads the rounding from the inputs, never the result.
+        .options(defer(Allocation.result), selectinload(Allocation.offer).load_only(Offer.title))
+        .order_by(Allocation.year.desc(), Allocation.offer_id, Allocation.term_year, Allocation.id)
     )
     offer_id = request.args.get("offer_id", type=int)
     if "offer_id" in request.args and (

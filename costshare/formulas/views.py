@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, load_only
 from wtforms.fields.choices import SelectChoice
 
 from costshare.access import access
@@ -39,6 +39,7 @@ def offers_to_check(session: Session) -> list[tuple[Offer, int]]:
     """Return the offers members have joined, with how many joined, newest term first."""
     rows = session.execute(
         select(Offer, func.count(Participation.id))
+        .options(load_only(Offer.title, Offer.term_start))
         .join(Participation, Participation.offer_id == Offer.id)
         .where(Participation.status == "joined")
         .group_by(Offer.id)
@@ -228,6 +229,7 @@ def detail(formula_id: int):
     allocations = list(
         session.scalars(
             select(Allocation)
+            .options(defer(Allocation.inputs), defer(Allocation.result))
             .where(Allocation.formula_id == formula.id)
             .order_by(Allocation.year.desc(), Allocation.id.desc())
             .limit(50)
