@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from costshare.db import Base, Currency, Quantity
@@ -62,6 +62,8 @@ class MemberFact(Base):
     __tablename__ = "member_fact"
     __table_args__ = (
         UniqueConstraint("member_id", "year", "name", name="uq_member_fact_member_year_name"),
+        # The names and years in use (fact pickers, the facts grid) without reading every row.
+        Index("ix_member_fact_name_year", "name", "year"),
         non_negative("value"),
     )
 
