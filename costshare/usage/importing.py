@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from costshare.audit.services import record
-from costshare.counter import CounterError, Item, Summary, read_report
+from costshare.counter import CounterError, Item, Report, Summary, read_report
 from costshare.db import utcnow
 from costshare.engine.runtime import collector_paused
 from costshare.errors import ConflictError, ServiceError
@@ -199,6 +199,9 @@ def _clean_platform(platform: str | None) -> str | None:
 def _text(value: str, limit: int | None) -> str | None:
     if not value:
         return None
+    if not value.isascii():
+        # No database stores half a UTF-16 pair (a JSON file may hold "\ud800").
+        value = value.encode("utf-8", "replace").decode("utf-8")
     if "\x00" in value:
         value = value.replace("\x00", "")
     value = value.strip()
@@ -230,52 +233,82 @@ def import_usage(
     if isinstance(source, str | os.PathLike):
         filename = filename or Path(source).name
     filename = (filename or "upload")[:255]
-    platform = _clean_platform(platform)
+    _clean_platform(platform)  # refused before the file is read
     source, checksum = _spooled(source)
     try:
         report = read_report(source, filename)
     except CounterError as error:
         raise _refusal(error) from None
     with report:
-        summary = report.summary
-        if summary.report_id is None:
-            found = "; ".join(exception_text(e.as_dict()) for e in summary.exceptions)
-            raise UsageImportError(
-                f"{filename}: no report in this file, only "
-                + (f"SUSHI exceptions: {found}." if found else "a response without usage."),
-                field="file",
-            )
-        member = _member_for(session, summary, member, filename)
-        if checksum:
-            earlier = session.scalar(
-                select(UsageImport).where(
-                    UsageImport.member_id == member.id, UsageImport.checksum == checksum
-                )
-            )
-            if earlier is not None:
-                raise DuplicateImport(
-                    f"{filename}: already imported for {member.code} on"
-                    f" {earlier.created_at:%Y-%m-%d} as batch {earlier.id}; nothing changed.",
-                    earlier,
-                )
-        with session.begin_nested():
-            return _store(
-                session,
-                report,
-                member,
-                filename=filename,
-                checksum=checksum or hashlib.sha256(filename.encode()).hexdigest(),
-                platform=platform,
-                source_kind=source_kind,
-                user_id=user_id,
-                progress=progress,
-                batch_size=batch_size,
-            )
+        return import_report(
+            session,
+            report,
+            checksum=checksum,
+            member=member,
+            platform=platform,
+            source_kind=source_kind,
+            user_id=user_id,
+            progress=progress,
+            batch_size=batch_size,
+        )
+
+
+def import_report(
+    session: Session,
+    report: Report,
+    *,
+    checksum: str,
+    member: Member | None = None,
+    platform: str | None = None,
+    source_kind: str = "upload",
+    user_id: int | None = None,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Imported:
+    """Store a report whose header is read and records are not: `import_usage`'s second half.
+
+    `checksum` tells the same file again (the SHA-256 of its bytes).
+    """
+    summary = report.summary
+    filename = summary.file[:255]
+    platform = _clean_platform(platform)
+    if summary.report_id is None:
+        found = "; ".join(exception_text(e.as_dict()) for e in summary.exceptions)
+        raise UsageImportError(
+            f"{filename}: no report in this file, only "
+            + (f"SUSHI exceptions: {found}." if found else "a response without usage."),
+            field="file",
+        )
+    member = _member_for(session, summary, member, filename)
+    earlier = session.scalar(
+        select(UsageImport).where(
+            UsageImport.member_id == member.id, UsageImport.checksum == checksum
+        )
+    )
+    if earlier is not None:
+        raise DuplicateImport(
+            f"{filename}: already imported for {member.code} on"
+            f" {earlier.created_at:%Y-%m-%d} as batch {earlier.id}; nothing changed.",
+            earlier,
+        )
+    with session.begin_nested():
+        return _store(
+            session,
+            report,
+            member,
+            filename=filename,
+            checksum=checksum,
+            platform=platform,
+            source_kind=source_kind,
+            user_id=user_id,
+            progress=progress,
+            batch_size=batch_size,
+        )
 
 
 def _store(
     session: Session,
-    report: Any,
+    report: Report,
     member: Member,
     *,
     filename: str,
@@ -348,7 +381,7 @@ def _store(
 
 def _stream(
     session: Session,
-    report: Any,
+    report: Report,
     batch: UsageImport,
     platform: str | None,
     progress: Progress | None,
