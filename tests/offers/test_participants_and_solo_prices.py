@@ -207,3 +207,26 @@ def test_computing_needs_a_price_list(as_coordinator, world) -> None:
     )
     page = as_coordinator.get(response.headers["Location"]).get_data(as_text=True)
     assert "no price list or per-member pricing to compute solo prices from" in page
+
+
+def test_the_invite_list_is_the_checkbox_list_wtforms_writes(app, as_coordinator, session) -> None:
+    # The list is written in one pass (500 members to invite); it must stay the HTML WTForms'
+    # own list of checkboxes gives: ids, names, values, labels escaped, ticked ones checked.
+    from wtforms.widgets import ListWidget
+
+    from costshare.members.fields import choices
+    from costshare.offers.forms import InviteForm
+
+    with app.test_request_context():
+        form = InviteForm(formdata=None, meta={"csrf": False})
+        form.members.choices = choices([(1, 'A & <B> "C"'), (2, "第二图书馆"), (3, "")])
+        form.members.data = [2]
+        written = form.members()
+        assert written == ListWidget(prefix_label=False)(form.members)
+        assert '<input checked id="members-1" name="members" type="checkbox" value="2">' in written
+        assert "A &amp; &lt;B&gt; &#34;C&#34;" in written
+    offer = create_offer(session)
+    members = [create_member(session, code=f"INV{n}") for n in range(3)]
+    page = as_coordinator.get(f"/offers/{offer.id}/participants").get_data(as_text=True)
+    for member in members:
+        assert f'value="{member.id}"> <label for="members-' in page
