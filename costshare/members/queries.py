@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from costshare.allocations.models import Allocation, AllocationLine
@@ -15,20 +15,31 @@ from costshare.offers.models import Participation
 
 
 def latest_facts(
-    session: Session, member_ids: Iterable[int]
+    session: Session, member_ids: Iterable[int], names: Iterable[str] | None = None
 ) -> dict[int, dict[str, tuple[int, Decimal]]]:
-    """Return, per member, each fact's most recent (year, value)."""
+    """Return, per member, each fact's most recent (year, value); only `names`, when given."""
     ids = list(member_ids)
     latest: dict[int, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
     if not ids:
         return latest
+    newest = select(
+        MemberFact.member_id, MemberFact.name, func.max(MemberFact.year).label("year")
+    ).where(MemberFact.member_id.in_(ids))
+    if names is not None:
+        newest = newest.where(MemberFact.name.in_(list(names)))
+    newest = newest.group_by(MemberFact.member_id, MemberFact.name).subquery()
     rows = session.execute(
-        select(MemberFact.member_id, MemberFact.name, MemberFact.year, MemberFact.value)
-        .where(MemberFact.member_id.in_(ids))
-        .order_by(MemberFact.year)
+        select(MemberFact.member_id, MemberFact.name, MemberFact.year, MemberFact.value).join(
+            newest,
+            and_(
+                MemberFact.member_id == newest.c.member_id,
+                MemberFact.name == newest.c.name,
+                MemberFact.year == newest.c.year,
+            ),
+        )
     )
     for member_id, name, year, value in rows:
-        latest[member_id][name] = (year, value)  # later years overwrite earlier ones
+        latest[member_id][name] = (year, value)
     return latest
 
 

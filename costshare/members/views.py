@@ -91,6 +91,10 @@ def _sectors(session) -> list[str]:
     )
 
 
+#: The facts the members list shows, each from its latest year.
+LISTED_FACTS = ("fte", "budget", "income")
+
+
 @blueprint.route("/")
 @access("staff")
 def index():
@@ -109,10 +113,11 @@ def index():
         sort=sort,
         sector=sector,
         sectors=_sectors(session),
-        facts=queries.latest_facts(session, ids),
+        facts=queries.latest_facts(session, ids, LISTED_FACTS),
         deals=queries.deals_joined(session, ids),
         bills=queries.bills_for_year(session, ids, year),
         year=year,
+        listed_facts=LISTED_FACTS,
     )
 
 
