@@ -286,19 +286,27 @@ def _summary(allocation: Allocation) -> dict[str, Any]:
     }
 
 
-def fresh_input(session: Session, allocation: Allocation) -> ScenarioInput:
-    """Return the scenario the draft would get today from the offer's current figures."""
-    offer = load_offer(session, allocation.offer_id)
+def fresh_input(
+    session: Session, allocation: Allocation, offer: Offer | None = None
+) -> ScenarioInput:
+    """Return the scenario the draft would get today from the offer's current figures.
+
+    `offer`: the allocation's offer, when the caller has it loaded (as `load_offer` does).
+    """
+    if offer is None or offer.id != allocation.offer_id:
+        offer = load_offer(session, allocation.offer_id)
     assert offer is not None  # an allocation's offer cannot be deleted (foreign key)
     return build_scenario(
         session, offer, definition_of(allocation.inputs), term_year=allocation.term_year
     )
 
 
-def input_changes(session: Session, allocation: Allocation) -> list[str]:
+def input_changes(
+    session: Session, allocation: Allocation, offer: Offer | None = None
+) -> list[str]:
     """Return what changed in the offer's figures since the draft was computed (empty: nothing)."""
     try:
-        source = fresh_input(session, allocation)
+        source = fresh_input(session, allocation, offer)
     except ServiceError as error:
         return [error.message]
     changes = describe_changes(allocation.inputs, to_jsonable(source.scenario))

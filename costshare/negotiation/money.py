@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import get_currency_precision, get_decimal_symbol, get_group_symbol
+from flask import current_app
 
 from costshare.formatting import money as babel_money
 from costshare.formatting import percent as babel_percent
@@ -145,3 +146,8 @@ def money_writer(locale: str) -> Callable[[Decimal | str | int | None, str], str
         return writers[currency](amount)
 
     return write
+
+
+def app_formatter(currency: str) -> Formatter:
+    """Return the fast writer of `currency` amounts in the app's locale (a template global)."""
+    return formatter(currency, current_app.config.get("LOCALE", "en_GB"))
