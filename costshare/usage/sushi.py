@@ -12,6 +12,8 @@ mean, except 3030 (no usage in those months), which is stored as an empty batch.
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -31,10 +33,11 @@ from costshare.usage.importing import DuplicateImport, Imported, UsageImportErro
 from costshare.usage.models import SushiCredential
 
 #: Seconds to wait before each retry (a busy server, a queued report).
-RETRY_DELAYS = (5.0, 15.0, 45.0)
+RETRY_DELAYS = (5.0, 20.0)
 #: The longest Retry-After a server may ask us to honour.
-MAX_RETRY_AFTER = 120.0
-TIMEOUT = 120.0
+MAX_RETRY_AFTER = 60.0
+#: Seconds to wait for an answer: servers build large reports slowly, a page cannot wait long.
+TIMEOUT = 90.0
 DEFAULT_LIMIT = 50 * 1024 * 1024
 
 #: What the SUSHI exception codes mean, for the person harvesting.
@@ -208,9 +211,8 @@ def harvest(
         attempts += 1
         try:
             outcome = _attempt(session, credential, report_id, window, get(url), user_id)
-        except (urllib.error.URLError, OSError, TimeoutError) as error:
-            reason = getattr(error, "reason", error)
-            outcome = _Retry(f"the SUSHI server did not answer ({reason})")
+        except (urllib.error.URLError, OSError) as error:
+            outcome = _network_failure(error)
         except HarvestFailed as error:
             outcome = HarvestResult(False, f"Harvest failed: {error}.")
         if isinstance(outcome, HarvestResult):
@@ -236,6 +238,20 @@ def harvest(
     )
     session.flush()
     return result
+
+
+def _network_failure(error: OSError) -> HarvestResult | _Retry:
+    """A timeout or a dropped connection is asked again; an unknown name or a refusal is not."""
+    reason = getattr(error, "reason", error)
+    if isinstance(reason, socket.gaierror):
+        return HarvestResult(
+            False, f"Harvest failed: the server's name is not known ({reason}): check the base URL."
+        )
+    if isinstance(reason, ConnectionRefusedError | ssl.SSLError):
+        return HarvestResult(
+            False, f"Harvest failed: the server refused the connection ({reason})."
+        )
+    return _Retry(f"the SUSHI server did not answer ({reason})")
 
 
 @dataclass

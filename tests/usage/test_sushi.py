@@ -179,11 +179,45 @@ def test_warnings_come_with_the_imported_data(session, server, credential) -> No
     )
 
 
-def test_a_server_that_does_not_answer(session, credential) -> None:
+def test_a_server_that_refuses_the_connection_is_not_asked_again(session, credential) -> None:
     credential.base_url = "http://127.0.0.1:9/counter"  # the discard port: nobody listens
     result = run(session, credential)
-    assert not result.ok and result.attempts == 3
-    assert result.message.startswith("Harvest failed after 3 attempts: the SUSHI server did not")
+    assert not result.ok and result.attempts == 1
+    assert result.message.startswith("Harvest failed: the server refused the connection")
+
+
+def test_an_unknown_server_name_is_not_asked_again(session, credential) -> None:
+    credential.base_url = "http://sushi.invalid/counter"  # .invalid never resolves (RFC 2606)
+    result = run(session, credential)
+    assert not result.ok and result.attempts == 1
+    assert result.message.startswith("Harvest failed: the server's name is not known")
+    assert result.message.endswith("check the base URL.")
+
+
+def test_a_timeout_is_asked_again(session, server, credential) -> None:
+    from costshare.usage.sushi import fetch
+
+    server.answer(corpus_file("folio-mod-erm-usage-counter/tr_j1.json"))
+    calls = []
+
+    def slow_then_fine(url: str):
+        calls.append(url)
+        if len(calls) == 1:
+            raise TimeoutError("timed out")
+        return fetch(url)
+
+    sleeps = Sleeps()
+    result = harvest(
+        session,
+        credential,
+        "TR_J1",
+        JAN_2021,
+        JAN_2021,
+        fetcher=slow_then_fine,
+        delays=(0.5,),
+        sleep=sleeps,
+    )
+    assert result.ok and result.attempts == 2 and sleeps == [0.5]
 
 
 def test_the_api_key_stays_out_of_the_audit_log(session, server, credential) -> None:
