@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from costshare.allocations.inputs import PRICE_KEYS, ScenarioInput, build_scenario, solo_prices
@@ -27,6 +27,7 @@ from costshare.allocations.models import Allocation
 from costshare.allocations.services import definition_of
 from costshare.audit.services import record, snapshot
 from costshare.auth.models import User
+from costshare.db import today
 from costshare.engine import (
     AllocationError,
     allocate,
@@ -41,6 +42,7 @@ from costshare.members.fields import clean_text
 from costshare.members.models import Member
 from costshare.negotiation.core import CoreCheck, core_check
 from costshare.offers.models import Offer, Participation, QuoteRound, Resource, Scenario
+from costshare.usage import figures
 from costshare.usage.models import UsageItem, UsageRecord
 
 #: Pricing kinds whose price for a group depends only on its size and its members' own prices.
@@ -743,18 +745,26 @@ def _with_round(
 
 
 def usage_trend(session: Session, offer: Offer) -> dict[str, dict[str, int]]:
-    """Return the consortium's monthly usage of the offer's resource: metric → 'YYYY-MM' → count."""
-    rows = session.execute(
-        select(UsageRecord.metric, UsageRecord.month, func.sum(UsageRecord.count))
+    """Return the consortium's monthly usage of the offer's resource: metric → 'YYYY-MM' → count.
+
+    The two years before the term and the term so far, each member's master report
+    taken over its standard views (never both, so nothing is counted twice).
+    """
+    last = figures.month_of(min(offer.term_end, today()))
+    first = figures.add_months(figures.month_of(offer.term_start), -24)
+    if last < first:
+        return {}
+    window = figures.Window(first, last)
+    metrics = session.scalars(
+        select(UsageRecord.metric)
         .join(UsageItem, UsageItem.id == UsageRecord.item_id)
         .where(UsageItem.resource_id == offer.resource_id)
-        .group_by(UsageRecord.metric, UsageRecord.month)
-        .order_by(UsageRecord.month)
-    )
-    trend: dict[str, dict[str, int]] = defaultdict(dict)
-    for metric, month, count in rows:
-        trend[metric][month.isoformat()[:7]] = int(count)
-    return dict(trend)
+        .distinct()
+    ).all()
+    trend: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for count in figures.counts(session, metrics, window, resource_ids=[offer.resource_id]):
+        trend[count.metric][count.month.isoformat()[:7]] += count.count
+    return {metric: dict(sorted(months.items())) for metric, months in trend.items()}
 
 
 # --- Saved scenarios -----------------------------------------------------------------------
