@@ -64,6 +64,17 @@ def update_vendor(session: Session, vendor: Vendor, values: dict[str, Any]) -> b
     )
 
 
+#: The fields usage is matched by: when they change, stored usage is matched again.
+MATCH_FIELDS = ("counter_platform", "counter_database", "counter_title_ids")
+
+
+def _match_usage_again(session: Session) -> None:
+    from costshare.usage.importing import rematch
+
+    session.flush()
+    rematch(session)
+
+
 def create_resource(session: Session, values: dict[str, Any]) -> Resource:
     _check_resource_name(session, values["vendor_id"], values["name"])
     resource = Resource(**{k: values[k] for k in RESOURCE_FIELDS if k in values})
@@ -76,6 +87,9 @@ def create_resource(session: Session, values: dict[str, Any]) -> Resource:
         f"Added resource {resource.name}",
         after=snapshot(resource),
     )
+    if any(getattr(resource, name) for name in MATCH_FIELDS):
+        # Usage imported before the resource existed may belong to it.
+        _match_usage_again(session)
     return resource
 
 
@@ -84,7 +98,8 @@ def update_resource(session: Session, resource: Resource, values: dict[str, Any]
     name = values.get("name", resource.name)
     if (vendor_id, name) != (resource.vendor_id, resource.name):
         _check_resource_name(session, vendor_id, name, resource.id)
-    return apply_changes(
+    identifiers = [getattr(resource, field) for field in MATCH_FIELDS]
+    changed = apply_changes(
         session,
         resource,
         values,
@@ -92,3 +107,6 @@ def update_resource(session: Session, resource: Resource, values: dict[str, Any]
         "resource.update",
         f"Edited resource {resource.name}",
     )
+    if changed and identifiers != [getattr(resource, field) for field in MATCH_FIELDS]:
+        _match_usage_again(session)
+    return changed
