@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from costshare.engine import AllocationError
+from costshare.members.fields import QuickSelect, QuickTextInput
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -71,14 +72,23 @@ _COMPONENT_PATH = re.compile(r"^formula\.components\[(\d+)\](?:\.(\w+))?")
 
 
 class ComponentForm(Form):
-    """One component row (a plain Form: the enclosing FlaskForm carries the CSRF token)."""
+    """One component row (a plain Form: the enclosing FlaskForm carries the CSRF token).
 
-    kind = SelectField("Kind", choices=KINDS, default="")
-    attribute = StringField("Attribute", validators=[Optional(), Length(max=64)])
-    weight = StringField("Weight", validators=[Optional(), Length(max=40)])
-    transform = SelectField("Transform", choices=TRANSFORMS, default="none")
-    name = StringField("Name", validators=[Optional(), Length(max=64)])
-    options = StringField("Tiers or weights (JSON)", validators=[Optional(), Length(max=4000)])
+    Its fields are written by the quick widgets (the same HTML): the editor shows five rows.
+    """
+
+    kind = SelectField("Kind", choices=KINDS, default="", widget=QuickSelect())
+    attribute = StringField(
+        "Attribute", validators=[Optional(), Length(max=64)], widget=QuickTextInput()
+    )
+    weight = StringField("Weight", validators=[Optional(), Length(max=40)], widget=QuickTextInput())
+    transform = SelectField("Transform", choices=TRANSFORMS, default="none", widget=QuickSelect())
+    name = StringField("Name", validators=[Optional(), Length(max=64)], widget=QuickTextInput())
+    options = StringField(
+        "Tiers or weights (JSON)",
+        validators=[Optional(), Length(max=4000)],
+        widget=QuickTextInput(),
+    )
 
 
 def _json(text: str, what: str) -> Any:

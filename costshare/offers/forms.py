@@ -26,6 +26,9 @@ from costshare.members.fields import (
     CheckList,
     NumberField,
     PercentField,
+    QuickDateInput,
+    QuickHiddenInput,
+    QuickSelect,
     RowForm,
     WholeNumberField,
     choices,
@@ -167,15 +170,18 @@ class VersionForm(BaseForm):
 
 
 class ParticipantRowForm(RowForm):
-    member_id = HiddenField()
+    """One member's row of the participants table (written by the quick widgets: same HTML)."""
+
+    member_id = HiddenField(widget=QuickHiddenInput())
     status = SelectField(
         "Status",
         choices=choices(
             [("", "— remove —"), *((s, s.capitalize()) for s in PARTICIPATION_STATUSES)]
         ),
+        widget=QuickSelect(),
     )
-    invited_on = DateField("Invited on", [Optional()])
-    decided_on = DateField("Decided on", [Optional()])
+    invited_on = DateField("Invited on", [Optional()], widget=QuickDateInput())
+    decided_on = DateField("Decided on", [Optional()], widget=QuickDateInput())
 
     def validate_decided_on(self, field: DateField) -> None:
         if field.data and self.invited_on.data and field.data < self.invited_on.data:
