@@ -161,6 +161,14 @@ class Known:
     solo: dict[int, dict[int, Decimal]]
     #: (resource id, currency) → member id → last year's final share.
     previous: dict[tuple[int, str], dict[int, Decimal]]
+    _attributes: dict[int, tuple[dict[str, Any], dict[str, int]]] = field(default_factory=dict)
+
+    def fact_attributes(self, member_id: int) -> tuple[dict[str, Any], dict[str, int]]:
+        """Return `fact_attributes` of a member (worked out once, however many offers ask)."""
+        if member_id not in self._attributes:
+            self._attributes[member_id] = fact_attributes(self.facts.get(member_id, {}))
+        attributes, taken = self._attributes[member_id]
+        return dict(attributes), dict(taken)
 
 
 def read_known(session: Session, offers: list[Offer], year: int) -> Known:
@@ -192,6 +200,18 @@ def read_known(session: Session, offers: list[Offer], year: int) -> Known:
         for resource_id, currency, member_id, amount in rows:
             previous[(resource_id, currency)][member_id] = amount
     return Known(year, latest_facts(session, member_ids, year), solo, previous)
+
+
+def fact_attributes(
+    facts: dict[str, tuple[int, Decimal]],
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Return a member's facts as scenario attributes, and the year each was taken from."""
+    attributes: dict[str, Any] = {}
+    taken: dict[str, int] = {}
+    for name, (fact_year, value) in sorted(facts.items()):
+        attributes[name] = _number(value)
+        taken[name] = fact_year
+    return attributes, taken
 
 
 def _number(value: Decimal) -> Decimal:
@@ -247,11 +267,10 @@ def build_scenario(
     scenario_members = []
     facts_year: dict[str, dict[str, int]] = {}
     for member in members:
-        attributes: dict[str, Any] = {}
-        taken: dict[str, int] = {}
-        for name, (fact_year, value) in sorted(facts.get(member.id, {}).items()):
-            attributes[name] = _number(value)
-            taken[name] = fact_year
+        if known is not None and facts is known.facts:
+            attributes, taken = known.fact_attributes(member.id)
+        else:
+            attributes, taken = fact_attributes(facts.get(member.id, {}))
         if member.sector:
             attributes["sector"] = member.sector
         for name, values in extra.items():

@@ -664,7 +664,7 @@ def round_figures(session: Session, offer: Offer) -> list[RoundFigures]:
             f.problem = "No member has joined yet."
         return figures
     base = build_scenario(
-        session, offer, EQUAL_SPLIT, quote=offer.current_round or rounds[-1]
+        session, offer, EQUAL_SPLIT, members=joined, quote=offer.current_round or rounds[-1]
     ).scenario
     solo: dict[tuple[int, int], Decimal] = {
         (r, m): a
