@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from costshare.allocations.models import Allocation, AllocationLine
@@ -16,7 +16,6 @@ from costshare.invoices import explain
 from costshare.invoices.models import Invoice
 from costshare.offers.models import Offer, Resource
 from costshare.statements.services import Totals
-from costshare.usage.models import UsageItem, UsageRecord
 
 
 @dataclass
@@ -83,66 +82,6 @@ def savings_by_year(shares: list[Share]) -> dict[int, dict[str, Totals]]:
             share.amount, Decimal(solo) if solo is not None else None
         )
     return {year: dict(by_currency) for year, by_currency in sorted(years.items(), reverse=True)}
-
-
-@dataclass
-class UsageRow:
-    """Uses of one resource in one year by one metric, and what each use cost."""
-
-    year: int
-    resource_id: int
-    resource: str
-    metric: str
-    count: int
-    months: int
-    paid: dict[str, Decimal] = field(default_factory=dict)
-
-    def cost_per_use(self) -> dict[str, Decimal]:
-        if not self.count:
-            return {}
-        return {
-            cur: (amount / self.count).quantize(Decimal("0.01"))
-            for cur, amount in self.paid.items()
-        }
-
-
-def usage_of(session: Session, member_id: int, shares: list[Share]) -> list[UsageRow]:
-    """Sum the member's imported COUNTER records per resource, year and metric (one query).
-
-    Interim: the usage feature will replace this with its own cost-per-use
-    figures; until then the portal shows these plain totals.
-    """
-    year = func.extract("year", UsageRecord.month)
-    rows = session.execute(
-        select(
-            UsageItem.resource_id,
-            Resource.name,
-            year.label("year"),
-            UsageRecord.metric,
-            func.sum(UsageRecord.count),
-            func.count(func.distinct(UsageRecord.month)),
-        )
-        .join(UsageItem, UsageItem.id == UsageRecord.item_id)
-        .join(Resource, Resource.id == UsageItem.resource_id)
-        .where(UsageRecord.member_id == member_id)
-        .group_by(UsageItem.resource_id, Resource.name, year, UsageRecord.metric)
-    ).all()
-    paid: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for share in shares:
-        paid[(share.resource_id, share.year)][share.currency] += share.amount
-    result = [
-        UsageRow(
-            year=int(row_year),
-            resource_id=resource_id,
-            resource=name,
-            metric=metric,
-            count=int(count or 0),
-            months=int(months or 0),
-            paid=dict(paid.get((resource_id, int(row_year)), {})),
-        )
-        for resource_id, name, row_year, metric, count, months in rows
-    ]
-    return sorted(result, key=lambda r: (-r.year, r.resource, r.metric))
 
 
 def balance_of(invoices: list[Invoice], today: dt.date) -> dict[str, dict[str, Decimal]]:

@@ -12,6 +12,7 @@ from costshare.formatting import money
 from costshare.members.fields import ids_in_range
 from costshare.members.models import Member
 from costshare.portal import services
+from costshare.usage.figures import cost_per_use
 
 blueprint = Blueprint("portal", __name__, url_prefix="/portal")
 # An id beyond what the database holds names nothing: 404, never a database error.
@@ -65,6 +66,6 @@ def _page(member_id: int):
         savings=savings,
         chart=chart,
         balance=services.balance_of(invoices, today()),
-        usage=services.usage_of(session, member_id, shares),
+        cost_per_use=cost_per_use(session, member_id=member_id),
         today=today(),
     )

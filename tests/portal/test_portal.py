@@ -43,7 +43,7 @@ def test_shares_show_their_explanation_and_savings(as_member, world, issued) -> 
     assert re.search(r'id="portal-saved">€965\.43<', page)
 
 
-def test_usage_is_summed_per_resource_with_a_cost_per_use(as_member, session, world, issued):
+def test_cost_per_use_beside_the_consortium_figure(as_member, session, world, issued):
     resource = issued.alpha.offer.resource
     batch = UsageImport(
         member=world.own,
@@ -72,7 +72,10 @@ def test_usage_is_summed_per_resource_with_a_cost_per_use(as_member, session, wo
     usage = page[page.index('id="portal-usage"') :]
     # 2,000 + 2,200 = 4,200 searches; 6,300.00 / 4,200 = 1.50 a search.
     assert "4,200" in usage and "€1.50" in usage
-    assert "Interim view" in page
+    # Only this member has usage of the deal: the consortium's figure is its own, and no
+    # other member is named.
+    assert "1 member with usage" in usage
+    assert world.other.code not in usage
 
 
 @pytest.mark.parametrize("kind", ["page", "pdf", "api", "api_pdf"])
