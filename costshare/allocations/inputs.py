@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, object_session
 
 from costshare.allocations.models import Allocation, AllocationLine
 from costshare.errors import ServiceError
-from costshare.members.models import Member, MemberFact
+from costshare.members import queries
+from costshare.members.models import Member
 from costshare.offers.models import Offer, Participation, QuoteRound, SoloPrice
 from costshare.usage.services import usage_attributes
 
@@ -83,30 +84,7 @@ def latest_facts(
     session: Session, member_ids: Iterable[int], year: int
 ) -> dict[int, dict[str, tuple[int, Decimal]]]:
     """Return each member's facts as of `year`: name → (year taken from, value)."""
-    ids = list(member_ids)
-    facts: dict[int, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
-    if not ids:
-        return facts
-    # Only each fact's latest row (a member with five years of facts sends one in five).
-    latest = (
-        select(MemberFact.member_id, MemberFact.name, func.max(MemberFact.year).label("year"))
-        .where(MemberFact.member_id.in_(ids), MemberFact.year <= year)
-        .group_by(MemberFact.member_id, MemberFact.name)
-        .subquery()
-    )
-    rows = session.execute(
-        select(MemberFact.member_id, MemberFact.name, MemberFact.year, MemberFact.value).join(
-            latest,
-            and_(
-                MemberFact.member_id == latest.c.member_id,
-                MemberFact.name == latest.c.name,
-                MemberFact.year == latest.c.year,
-            ),
-        )
-    )
-    for member_id, name, fact_year, value in rows:
-        facts[member_id][name] = (fact_year, value)
-    return facts
+    return queries.latest_facts(session, member_ids, year=year)
 
 
 def solo_prices(session: Session, round_id: int) -> dict[int, Decimal]:

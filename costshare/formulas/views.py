@@ -20,7 +20,7 @@ from costshare.db import get_session
 from costshare.errors import ServiceError
 from costshare.formulas import services
 from costshare.formulas.forms import FormulaFields, FormulaForm, choices
-from costshare.members.models import MemberFact
+from costshare.members import services as members
 from costshare.offers.models import Offer, Participation
 
 blueprint = Blueprint("formulas", __name__, url_prefix="/formulas")
@@ -31,8 +31,7 @@ BUILT_IN_ATTRIBUTES = ("solo_price", "previous_share", "sector")
 
 def fact_names(session: Session) -> list[str]:
     """Return every fact name in use, for the attribute fields' suggestions."""
-    names = set(session.scalars(select(MemberFact.name).distinct()))
-    return sorted(names | set(BUILT_IN_ATTRIBUTES))
+    return sorted(set(members.fact_names(session)) | set(BUILT_IN_ATTRIBUTES))
 
 
 def offers_to_check(session: Session) -> list[tuple[Offer, int]]:

@@ -190,3 +190,11 @@ def test_the_members_list_filters_by_sector(as_coordinator, session) -> None:
     create_member(session, code="UNI1", sector="university")
     body = as_coordinator.get("/members/?sector=health").get_data(as_text=True)
     assert "HOSP1" in body and "UNI1" not in body
+
+
+def test_the_fact_names_in_use_are_listed_once_each_alphabetically(session, world) -> None:
+    from costshare.members.services import fact_names
+
+    # The world's members have fte (2025, 2026) and budget (2026); add two more names.
+    create_member(session, facts={(2024, "zeta"): 1, (2025, "zeta"): 2, (2026, "alpha"): 3})
+    assert fact_names(session) == ["alpha", "budget", "fte", "zeta"]
