@@ -568,19 +568,19 @@ def main() -> int:
     quick = "--quick" in sys.argv[1:]
     runs = 10 if quick else RUNS
     seconds = 2 if quick else LOAD_SECONDS
-    folder = tempfile.mkdtemp(prefix="cs-bench-pages-")
-    os.environ["COSTSHARE_INSTANCE_PATH"] = folder
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.db"
-    print(f"Database: {url.split('@')[-1]}")
-    # Loaded by another process: what the loader leaves in memory slows the measuring one
-    # down (by a third, measured), as it would not a server.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        site = pool.submit(build, url).result()
-    for note in site.notes:
-        print(f"  {note}")
-    load1 = os.getloadavg()[0]
-    missed = report_in_process(in_process(site, runs), runs)
-    missed += report_load(under_gunicorn(site, folder, seconds), seconds)
+    with tempfile.TemporaryDirectory(prefix="cs-bench-pages-") as folder:
+        os.environ["COSTSHARE_INSTANCE_PATH"] = folder
+        url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.db"
+        print(f"Database: {url.split('@')[-1]}")
+        # Loaded by another process: what the loader leaves in memory slows the measuring one
+        # down (by a third, measured), as it would not a server.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            site = pool.submit(build, url).result()
+        for note in site.notes:
+            print(f"  {note}")
+        load1 = os.getloadavg()[0]
+        missed = report_in_process(in_process(site, runs), runs)
+        missed += report_load(under_gunicorn(site, folder, seconds), seconds)
     print(
         f"\nLoad average: {load1:.1f} before, {os.getloadavg()[0]:.1f} after "
         f"({os.cpu_count()} CPUs; other work on the machine inflates wall times, not CPU times)"
