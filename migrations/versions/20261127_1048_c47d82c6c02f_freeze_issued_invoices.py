@@ -118,7 +118,7 @@ def _postgres_upgrade() -> None:
         "FOR EACH ROW EXECUTE FUNCTION invoice_immutable()"
     )
     op.execute(
-        f"""
+        """
         CREATE FUNCTION invoice_line_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
           line invoice_line%ROWTYPE;
