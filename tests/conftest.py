@@ -15,13 +15,17 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import TestConfig
 from costshare import create_app, migrate
 from costshare.db import get_engine
 from tests import factories
+from tests.resources import require
+
+DEFAULT_POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _reset_postgres(url: str) -> None:
@@ -41,6 +45,37 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     migrate.upgrade("head", database_url=url)
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url(database_url: str) -> Iterator[str]:
+    """A migrated PostgreSQL database for tests about PostgreSQL itself, in either run.
+
+    The suite's own database when `TEST_DATABASE_URL` names PostgreSQL; otherwise a
+    database made for this run on the server `TEST_POSTGRES_SERVER` names (default: the
+    local one) and dropped afterwards. No server: the test skips, or fails when strict.
+    """
+    if database_url.startswith("postgresql"):
+        yield database_url
+        return
+    server = make_url(os.environ.get("TEST_POSTGRES_SERVER", DEFAULT_POSTGRES_SERVER))
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"costshare_pg_{os.getpid()}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        admin.dispose()
+        require(False, f"no PostgreSQL server answers at {server.render_as_string()}")
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade("head", database_url=url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

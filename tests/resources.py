@@ -31,12 +31,6 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def require_postgres() -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    require(url.startswith("postgresql"), "TEST_DATABASE_URL does not name a PostgreSQL database")
-    return url
-
-
 def require_chromium() -> str:
     require(
         Path(CHROMIUM).exists() or shutil.which("chromium") is not None,

@@ -15,17 +15,15 @@ from costshare.invoices import services
 from costshare.invoices.models import Invoice, InvoiceLine, InvoiceSequence
 from costshare.members.models import Member
 from tests.invoices.support import settings
-from tests.resources import require_postgres
 
 COUNT = 20
 YEAR = 2099  # a year no other test numbers in
 
 
 @pytest.fixture
-def committed_drafts(app):
+def committed_drafts(app, postgres_database_url):
     """Twenty draft invoices committed for real (so twenty connections see them); removed after."""
-    url = require_postgres()
-    engine = create_engine(url, pool_size=COUNT, max_overflow=0)
+    engine = create_engine(postgres_database_url, pool_size=COUNT, max_overflow=0)
     with Session(engine) as setup:
         member = Member(code="CONC", name="Concurrency Library", billing_currency="EUR")
         setup.add(member)
