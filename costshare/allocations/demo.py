@@ -1,8 +1,10 @@
 """Demo data for the allocations feature (run by costshare.demo.seed_demo).
 
-The presets become saved formulas, plus the consortium's own variants; the
-running deals of 2026 get FINAL allocations (the invoices step bills them) and
-the deal being negotiated for 2027 a DRAFT, so a newcomer sees both.
+The presets become saved formulas, plus the consortium's own variants and one
+that reads usage; the running deals of 2026 get FINAL allocations (the invoices
+step bills them), the deal being negotiated for 2027 a DRAFT, and the e-books'
+second year (2027) a DRAFT split half by the usage imported, so a newcomer sees
+all three.
 """
 
 from __future__ import annotations
@@ -34,12 +36,40 @@ OWN_FORMULAS = [
     },
 ]
 
+#: A formula that reads usage: half by FTE, half by each member's COUNTER requests.
+USAGE_FORMULA = {
+    "name": "50 % FTE, 50 % usage (last 12 months' Total_Item_Requests)",
+    "description": (
+        "Half by FTE, half by each member's total item requests in the 12 months before the "
+        "billed year (COUNTER master reports over their views). A member without usage stops "
+        "the split, naming it: import its usage first."
+    ),
+    "source": "The consortium's own: usage-based sharing as in the JISC and CAUL models.",
+    "definition": {
+        "formula": {
+            "components": [
+                {"kind": "attribute", "attribute": "fte", "weight": "1", "name": "FTE"},
+                {"kind": "attribute", "attribute": "usage", "weight": "1", "name": "Usage"},
+            ]
+        },
+        "usage": {
+            "attribute": "usage",
+            "metric": "Total_Item_Requests",
+            "window": {"months": 12, "before_term": False},
+            "resource_id": None,
+            "missing": "refuse",
+        },
+    },
+}
+
 #: (offer key, term year, formula name, final?)
 ALLOCATIONS = [
     ("atlas", 1, "90 % FTE, 10 % equal, capped at the solo price", True),
     ("helix", 1, "Per-FTE price, 700 to 11,000", True),
     ("lotus", 1, "Orbis Cascade e-books, at most ±5 % a year", True),
     ("meridian", 1, "90 % FTE, 10 % equal, capped at the solo price", False),
+    # The e-books' second year, 2027, split half by the 2026 usage imported for Lotus.
+    ("lotus", 2, USAGE_FORMULA["name"], False),
 ]
 
 
@@ -57,6 +87,14 @@ def _own_formulas(demo: Demo, user_id: int | None) -> None:
             preset_key=spec["preset"],
             user_id=user_id,
         )
+    create_formula(
+        demo.session,
+        name=USAGE_FORMULA["name"],
+        definition=USAGE_FORMULA["definition"],
+        description=USAGE_FORMULA["description"],
+        source=USAGE_FORMULA["source"],
+        user_id=user_id,
+    )
 
 
 def seed(demo: Demo) -> None:
@@ -84,5 +122,5 @@ def seed(demo: Demo) -> None:
     demo.session.flush()
     demo.notes.append(
         f"{len(formulas)} formulas, {finals} final allocations (2026) "
-        f"and {len(ALLOCATIONS) - finals} draft (2027)"
+        f"and {len(ALLOCATIONS) - finals} drafts (2027), one split by usage"
     )

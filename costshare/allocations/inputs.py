@@ -26,12 +26,19 @@ from costshare.errors import ServiceError
 from costshare.members import queries
 from costshare.members.models import Member
 from costshare.offers.models import Offer, Participation, QuoteRound, SoloPrice
-from costshare.usage.services import usage_attributes
+from costshare.usage.services import UsageFigures, usage_figures
 
 #: The round's keys that the engine reads as the price (spec/allocation.md section 1).
 PRICE_KEYS = ("total", "pricing", "price_list", "term", "surcharge", "subsidy")
 #: Formula keys stored with a formula that go to the scenario's top level.
 FORMULA_TOP_KEYS = ("derived", "groups")
+#: The formula key that says which usage a member attribute holds (`costshare.usage.services`):
+#: resolved into the members' attributes, never given to the engine itself.
+USAGE_KEY = "usage"
+#: Keys an allocation's inputs keep beside the engine's scenario: the usage settings, and
+#: what they resolved to (each member's uses, and the reports and months they came from).
+#: `engine_scenario` leaves them out.
+SETTING_KEYS = (USAGE_KEY, "usage_figures")
 
 #: Sources of extra numeric attributes (e.g. usage), by attribute name:
 #: (session, offer, members, billed year) → {member_id: value}.
@@ -51,6 +58,30 @@ class ScenarioInput:
     members: list[Member]
     #: member code → fact name → the calendar year its value was taken from.
     facts_year: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The usage a formula's `usage` block resolved to (None: the formula reads no usage).
+    usage: UsageFigures | None = None
+
+    def stored_inputs(self) -> dict[str, Any]:
+        """Return what an allocation keeps: the scenario, and the usage settings beside it."""
+        inputs = dict(self.scenario)
+        if self.usage is not None:
+            inputs[USAGE_KEY] = self.usage.spec
+            inputs["usage_figures"] = self.usage.as_json(self.members)
+        return inputs
+
+
+def engine_scenario(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Return an allocation's stored inputs as the engine took them (without the settings)."""
+    return {key: value for key, value in inputs.items() if key not in SETTING_KEYS}
+
+
+def resolve_usage(
+    session: Session, offer: Offer, members: list[Member], definition: Any, year: int
+) -> UsageFigures | None:
+    """Return the usage a definition's `usage` block asks for (None without one)."""
+    if not isinstance(definition, dict) or USAGE_KEY not in definition:
+        return None
+    return usage_figures(session, offer, members, definition[USAGE_KEY], year)
 
 
 def billed_year(offer: Offer, term_year: int) -> int:
@@ -211,8 +242,9 @@ def build_scenario(
 ) -> ScenarioInput:
     """Build the engine scenario for `offer`'s `term_year` under a formula `definition`.
 
-    `definition` holds `formula` and optionally `derived` and `groups` (a saved
-    Formula's definition). `members` defaults to those who joined; `quote` to
+    `definition` holds `formula` and optionally `derived`, `groups` and `usage` (a
+    saved Formula's definition; `usage` becomes a member attribute, see
+    `resolve_usage`). `members` defaults to those who joined; `quote` to
     the current round; `pricing` replaces the round's price keys (what-ifs).
     For a multi-year term the scenario keeps the `term`: the caller picks year
     `term_year` from the engine's `years` (see `result_for_year`). `known`
@@ -240,7 +272,9 @@ def build_scenario(
     extra = {
         name: source(session, offer, members, year) for name, source in ATTRIBUTE_SOURCES.items()
     }
-    extra.update(usage_attributes(session, offer, members, definition, year))
+    usage = resolve_usage(session, offer, members, definition, year)
+    if usage is not None:
+        extra[usage.attribute] = usage.values(members)
 
     scenario_members = []
     facts_year: dict[str, dict[str, int]] = {}
@@ -254,6 +288,7 @@ def build_scenario(
         for name, values in extra.items():
             if member.id in values:
                 attributes[name] = values[member.id]
+                taken.pop(name, None)  # not a fact (of some year): usage, say
         if member.id in solo:
             attributes["solo_price"] = solo[member.id]
         if member.id in previous:
@@ -274,7 +309,7 @@ def build_scenario(
     for key in FORMULA_TOP_KEYS:
         if key in definition:
             scenario[key] = definition[key]
-    return ScenarioInput(scenario, offer, quote, term_year, year, members, facts_year)
+    return ScenarioInput(scenario, offer, quote, term_year, year, members, facts_year, usage)
 
 
 def result_for_year(result: dict[str, Any], term_year: int) -> dict[str, Any]:

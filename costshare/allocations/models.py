@@ -66,7 +66,9 @@ class Allocation(TimestampMixin, Base):
     formula_name: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(8), default="draft")
     currency: Mapped[str] = mapped_column(Currency)
-    #: The whole scenario given to the engine: members, attributes, prices, formula.
+    #: The whole scenario given to the engine: members, attributes, prices, formula; for a
+    #: formula that reads usage, also `usage` and `usage_figures`, which the engine never
+    #: sees (`costshare.allocations.inputs.engine_scenario`).
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: The engine's whole result (spec section 9), money as strings.
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)

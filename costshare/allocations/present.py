@@ -335,9 +335,14 @@ def years_used(facts_year: dict[str, dict[str, Any]]) -> list[int]:
 
 
 def allocation_sheets(
-    allocation: Any, table: SplitTable, facts: list[dict[str, Any]], names: list[str]
+    allocation: Any,
+    table: SplitTable,
+    facts: list[dict[str, Any]],
+    names: list[str],
+    usage: dict[str, Any] | None = None,
 ) -> list[Sheet]:
-    """Return an allocation as spreadsheet tables: the split (with totals) and the facts used."""
+    """Return an allocation as spreadsheet tables: the split (with totals), the facts used,
+    and the usage used when the formula read usage (`UsageFigures.as_json`)."""
     cur = table.currency
     columns = [
         Column("Member"),
@@ -388,4 +393,28 @@ def allocation_sheets(
     fact_rows = [
         [row["code"], *[v for value, year in row["cells"] for v in (value, year)]] for row in facts
     ]
-    return [split, Sheet("Facts used", fact_columns, fact_rows)]
+    sheets = [split, Sheet("Facts used", fact_columns, fact_rows)]
+    if usage:
+        codes = {row.code for row in table.rows}
+        window = usage.get("window") or {}
+        sheets.append(
+            Sheet(
+                "Usage used",
+                [
+                    Column("Member"),
+                    Column(usage.get("attribute", "usage"), "integer"),
+                    Column("Months with usage", "integer"),
+                    Column("From"),
+                ],
+                [
+                    [code, m.get("uses"), m.get("months"), m.get("source") or "no usage"]
+                    for code, m in (usage.get("members") or {}).items()
+                    if code in codes
+                ],
+                notes=[
+                    f"{usage.get('metric')} of {usage.get('resource')},"
+                    f" {window.get('begin')} to {window.get('end')}"
+                ],
+            )
+        )
+    return sheets

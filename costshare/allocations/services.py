@@ -24,9 +24,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from costshare.allocations.inputs import (
     FORMULA_TOP_KEYS,
+    SETTING_KEYS,
+    USAGE_KEY,
     ScenarioInput,
     billed_year,
     build_scenario,
+    resolve_usage,
     result_for_year,
 )
 from costshare.allocations.models import Allocation, AllocationLine, Formula
@@ -37,10 +40,10 @@ from costshare.engine import AllocationError, allocate, currency_unit, to_jsonab
 from costshare.errors import ConflictError, ServiceError, ensure_version
 from costshare.formulas.services import (
     MAX_ID,
-    Problem,
     engine_problem,
     get_formula,
     problems_with,
+    usage_problem,
 )
 from costshare.members.models import Member
 from costshare.offers.models import Offer, Participation, Resource
@@ -93,21 +96,39 @@ def load_offer(session: Session, offer_id: int) -> Offer | None:
 
 
 def definition_of(scenario: dict[str, Any]) -> dict[str, Any]:
-    """Return the formula definition a scenario (or an allocation's inputs) was computed with."""
+    """Return the formula definition a scenario (or an allocation's inputs) was computed with.
+
+    An allocation's inputs keep a formula's usage settings beside the engine's scenario
+    (`ScenarioInput.stored_inputs`): they are part of the definition too.
+    """
     definition = {"formula": scenario.get("formula", {})}
-    for key in FORMULA_TOP_KEYS:
+    for key in (*FORMULA_TOP_KEYS, USAGE_KEY):
         if key in scenario:
             definition[key] = scenario[key]
     return definition
 
 
-def with_definition(base: ScenarioInput, definition: dict[str, Any]) -> ScenarioInput:
-    """Return `base` with another formula definition (the members and prices stay)."""
+def with_definition(
+    session: Session, base: ScenarioInput, definition: dict[str, Any]
+) -> ScenarioInput:
+    """Return `base` with another formula definition (the members and prices stay).
+
+    A definition with `usage` adds each member's uses to its attributes (`base` has none).
+    """
     scenario = {k: v for k, v in base.scenario.items() if k not in FORMULA_TOP_KEYS}
     scenario["formula"] = copy.deepcopy(definition.get("formula", {}))
     for key in FORMULA_TOP_KEYS:
         if key in definition:
             scenario[key] = copy.deepcopy(definition[key])
+    usage = resolve_usage(session, base.offer, base.members, definition, base.year)
+    if usage is not None:
+        uses = usage.values(base.members)
+        ids = {m.code: m.id for m in base.members}
+        members = []
+        for member in scenario["members"]:
+            attributes = {**member["attributes"], usage.attribute: uses[ids[member["code"]]]}
+            members.append({**member, "attributes": attributes})
+        scenario["members"] = members
     return ScenarioInput(
         scenario,
         base.offer,
@@ -116,6 +137,7 @@ def with_definition(base: ScenarioInput, definition: dict[str, Any]) -> Scenario
         base.year,
         base.members,
         base.facts_year,
+        usage,
     )
 
 
@@ -146,21 +168,26 @@ def preview(
     members: list[Member] | None = None,
 ) -> Split:
     """Compute the split of `offer`'s term year under `definition`, writing nothing."""
-    source = build_scenario(session, offer, definition, term_year=term_year, members=members)
+    try:
+        source = build_scenario(session, offer, definition, term_year=term_year, members=members)
+    except ServiceError as error:
+        raise usage_problem(error) from None
     return compute(source, definition)
 
 
 def preview_many(
     session: Session, offer: Offer, term_year: int, definitions: list[dict[str, Any]]
-) -> list[Split | Problem]:
-    """Compute several formulas on the same inputs (read once); a failing one gives its Problem."""
+) -> list[Split | ServiceError]:
+    """Compute several formulas on the same inputs (read once); a failing one gives its error."""
     base = base_input(session, offer, term_year)
-    splits: list[Split | Problem] = []
+    splits: list[Split | ServiceError] = []
     for definition in definitions:
         try:
-            splits.append(compute(with_definition(base, definition), definition))
-        except Problem as problem:
-            splits.append(problem)
+            source = with_definition(session, base, definition)
+            splits.append(compute(source, definition))
+        except ServiceError as error:
+            # An engine problem, or usage a member lacks under "refuse".
+            splits.append(usage_problem(error))
     return splits
 
 
@@ -201,7 +228,7 @@ def _store(allocation: Allocation, split: Split) -> None:
     allocation.round_id = split.source.round.id
     allocation.year = split.source.year
     allocation.currency = result["currency"]
-    allocation.inputs = to_jsonable(split.scenario)
+    allocation.inputs = to_jsonable(split.source.stored_inputs())
     allocation.result = to_jsonable(result)
     allocation.price = result["price"]
     allocation.surcharge_amount = result["surcharge_amount"]
@@ -318,7 +345,8 @@ def input_changes(
 def describe_changes(old: dict[str, Any], new: dict[str, Any], limit: int = 12) -> list[str]:
     """Return sentences naming the differences between two scenarios."""
     changes = []
-    for key in sorted((old.keys() | new.keys()) - {"members", "formula", *FORMULA_TOP_KEYS}):
+    formula_keys = {"members", "formula", *FORMULA_TOP_KEYS, *SETTING_KEYS}
+    for key in sorted((old.keys() | new.keys()) - formula_keys):
         if old.get(key) != new.get(key):
             changes.append(f"The offer's {key} changed.")
     before = {m["code"]: m.get("attributes", {}) for m in old.get("members", [])}
@@ -446,9 +474,7 @@ def _refuse_changes_to_final(session: Session, flush_context: Any, instances: An
     added_or_deleted = [*session.new, *session.deleted]
     candidates = [
         (obj, True) for obj in added_or_deleted if isinstance(obj, Allocation | AllocationLine)
-    ] + [
-        (obj, False) for obj in session.dirty if isinstance(obj, Allocation | AllocationLine)
-    ]
+    ] + [(obj, False) for obj in session.dirty if isinstance(obj, Allocation | AllocationLine)]
     for obj, added in candidates:
         if not added and not session.is_modified(obj):
             continue

@@ -32,7 +32,7 @@ from costshare.errors import ServiceError
 from costshare.formatting import money
 from costshare.formulas import services as formulas
 from costshare.formulas.forms import FormulaFields, WorkspaceForm
-from costshare.formulas.views import fact_names
+from costshare.formulas.views import fact_names, usage_choices
 from costshare.negotiation.money import app_formatter
 from costshare.offers.models import Offer, Resource
 from costshare.pagination import page_args, paginate
@@ -151,6 +151,8 @@ class Workspace:
         self.facts: list[dict[str, Any]] = []
         self.facts_year: dict[str, dict[str, Any]] = {}
         self.needed: list[str] = []
+        #: The usage the split read: `UsageFigures.as_json`, as an allocation keeps it.
+        self.usage: dict[str, Any] | None = None
         self.comparison: Comparison | None = None
         self.compare_keys: list[str] = []
         self.changes: list[str] = []
@@ -186,11 +188,14 @@ class Workspace:
         self.table = SplitTable.from_allocation(allocation).drop_empty_parts()
         self.facts_year = {line.code: line.facts_year or {} for line in allocation.lines}
         self._facts(allocation.inputs, services.definition_of(allocation.inputs))
+        self.usage = (allocation.inputs or {}).get("usage_figures")
 
     def show_split(self, split: services.Split) -> None:
         self.table = SplitTable.from_result(split.result).drop_empty_parts()
         self.facts_year = split.facts_year
         self._facts(split.scenario, split.definition)
+        usage = split.source.usage
+        self.usage = usage.as_json(split.source.members) if usage is not None else None
 
     def _facts(self, scenario: dict[str, Any], definition: dict[str, Any]) -> None:
         self.needed = [
@@ -295,6 +300,7 @@ def workspace(offer_id: int, term_year: int):
             except ServiceError as problem:
                 _show_problem(form, space, problem)
     form.version.data = str(space.draft.version) if space.draft is not None else ""
+    form.set_usage_choices(*usage_choices(session))
     compare = request.args.getlist("compare")
     if not compare and request.args.get("compare_with"):
         compare = [form.choice.data, request.args["compare_with"]]
@@ -397,7 +403,10 @@ def _shown(allocation: Allocation) -> dict[str, Any]:
         for line in lines
     }
     members = [{"code": line.code, "attributes": line.attributes} for line in lines]
+    usage = (allocation.inputs or {}).get("usage_figures")
     return {
+        "usage": usage,
+        "usage_names": {usage["resource_id"]: usage["resource"]} if usage else {},
         "table": table,
         "definition": definition,
         "needed": needed,
@@ -412,7 +421,9 @@ def _shown(allocation: Allocation) -> dict[str, Any]:
 def export(allocation_id: int):
     allocation = _allocation_or_404(allocation_id)
     shown = _shown(allocation)
-    sheets = allocation_sheets(allocation, shown["table"], shown["facts"], shown["needed"])
+    sheets = allocation_sheets(
+        allocation, shown["table"], shown["facts"], shown["needed"], shown["usage"]
+    )
     suffix = f"-{current_user.member.code}" if shown["own"] else ""
     return send(sheets, f"allocation-{allocation.offer_id}-{allocation.year}{suffix}.xlsx")
 

@@ -37,6 +37,9 @@ from costshare.engine import (
 from costshare.errors import ServiceError, json_error
 from costshare.formulas import services as formulas
 from costshare.offers.models import Offer, Participation
+from costshare.urls import MAX_ID
+from costshare.usage.figures import MAX_MONTHS
+from costshare.usage.reports import METRICS
 
 MONEY = ref("Money")
 NULLABLE_MONEY = {"type": "string", "nullable": True, "pattern": r"^-?\d+(\.\d+)?$"}
@@ -77,6 +80,62 @@ SCHEMAS["Scenario"] = {
         "formula": {"type": "object"},
     },
 }
+SCHEMAS["UsageSettings"] = {
+    "type": "object",
+    "description": (
+        "Usage as a formula input: the member attribute `attribute` holds each member's "
+        "`metric` over `window`, from the COUNTER reports imported for the offer's resource "
+        "(or the stand-in `resource_id`, for a new product), master reports over their views. "
+        "`missing` says what a member without usage in the window counts as: `zero`, or "
+        "`refuse` (422 naming the members, `details.members`). It has no default."
+    ),
+    "required": ["metric", "window", "missing"],
+    "properties": {
+        "attribute": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]{0,63}$",
+            "default": "usage",
+            "description": "The attribute a formula component reads.",
+        },
+        "metric": {"type": "string", "enum": list(METRICS)},
+        "window": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "description": (
+                        "The `months` before the term starts (`before_term`, the default) "
+                        "or before the billed year starts."
+                    ),
+                    "required": ["months"],
+                    "properties": {
+                        "months": {"type": "integer", "minimum": 1, "maximum": MAX_MONTHS},
+                        "before_term": {"type": "boolean", "default": True},
+                    },
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "description": "From the month `begin` to the month `end` (YYYY-MM).",
+                    "required": ["begin", "end"],
+                    "properties": {
+                        "begin": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                        "end": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                    },
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "resource_id": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_ID,
+            "nullable": True,
+            "description": "A stand-in resource whose usage counts; null: the offer's own.",
+        },
+        "missing": {"type": "string", "enum": ["zero", "refuse"]},
+    },
+    "additionalProperties": False,
+}
 SCHEMAS["Definition"] = {
     "type": "object",
     "required": ["formula"],
@@ -84,6 +143,7 @@ SCHEMAS["Definition"] = {
         "formula": {"type": "object", "description": "The engine's formula (spec section 2-4)."},
         "derived": {"type": "object"},
         "groups": {"type": "object"},
+        "usage": ref("UsageSettings"),
     },
     "additionalProperties": False,
 }
@@ -178,7 +238,12 @@ SCHEMAS["Allocation"] = {
                 "lines": {"type": "array", "items": ref("AllocationLine")},
                 "inputs": {
                     "type": "object",
-                    "description": "The exact scenario the engine was given (staff only).",
+                    "description": (
+                        "The exact scenario the engine was given (staff only). A formula "
+                        "with usage adds `usage` (its settings) and `usage_figures` (each "
+                        "member's uses, months with usage and the reports they came from), "
+                        "which the engine never sees."
+                    ),
                 },
                 "result": {"type": "object", "description": "The engine's result (staff only)."},
             },

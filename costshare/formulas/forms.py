@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from costshare.engine import AllocationError
-from costshare.members.fields import QuickSelect, QuickTextInput
+from costshare.members.fields import QuickSelect, QuickTextInput, whole_number
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -45,6 +45,24 @@ KINDS = choices(
     ]
 )
 TRANSFORMS = choices([("none", "—"), ("sqrt", "√x"), ("log1p", "log(1+x)")])
+USAGE_WINDOWS = choices(
+    [
+        ("before_term", "Months before the term starts"),
+        ("before_year", "Months before the billed year"),
+        ("between", "From one month to another"),
+    ]
+)
+USAGE_MISSING = choices(
+    [
+        ("", "— choose —"),
+        ("zero", "Counts as zero"),
+        ("refuse", "Stops the split, naming it"),
+    ]
+)
+#: The usage metric select's first choice: the formula reads no usage.
+NO_USAGE = ("", "— no usage —")
+#: The stand-in resource select's first choice: the offer's own resource.
+OWN_RESOURCE = ("", "The offer's own resource")
 COMPONENT_ROWS = 5
 MAX_COMPONENTS = 12
 #: Engine fields of a component → the form field that shows their errors.
@@ -67,7 +85,28 @@ FORMULA_FIELDS = {
     "formula.rounding": "rounding_unit",
     "derived": "derived",
     "groups": "groups",
+    # The usage settings (costshare.usage.services.clean_usage_spec); the longer paths first.
+    "usage.attribute": "usage_attribute",
+    "usage.metric": "usage_metric",
+    "usage.window.months": "usage_months",
+    "usage.window.begin": "usage_begin",
+    "usage.window.end": "usage_end",
+    "usage.window": "usage_window",
+    "usage.resource_id": "usage_resource",
+    "usage.missing": "usage_missing",
+    "usage": "usage_metric",
 }
+#: The usage settings' fields (the "Usage" fieldset opens when one shows an error).
+USAGE_FIELDS = (
+    "usage_metric",
+    "usage_attribute",
+    "usage_window",
+    "usage_months",
+    "usage_begin",
+    "usage_end",
+    "usage_resource",
+    "usage_missing",
+)
 _COMPONENT_PATH = re.compile(r"^formula\.components\[(\d+)\](?:\.(\w+))?")
 
 
@@ -119,6 +158,26 @@ class FormulaFields(FlaskForm):
     rounding_unit = StringField("Rounding unit", validators=[Optional(), Length(max=20)])
     derived = TextAreaField("Derived attributes (JSON)", validators=[Optional(), Length(max=8000)])
     groups = TextAreaField("Groups (JSON)", validators=[Optional(), Length(max=8000)])
+    # Usage as a formula input: choices are the metrics imported and the resources
+    # (`set_usage_choices`); the usage service checks every value (`clean_usage_spec`).
+    usage_metric = SelectField(
+        "Usage metric", choices=choices([NO_USAGE]), default="", validate_choice=False
+    )
+    usage_attribute = StringField(
+        "Attribute name", default="usage", validators=[Optional(), Length(max=64)]
+    )
+    usage_window = SelectField(
+        "Usage window", choices=USAGE_WINDOWS, default="before_term", validate_choice=False
+    )
+    usage_months = StringField("Months", default="12", validators=[Optional(), Length(max=20)])
+    usage_begin = StringField("First month", validators=[Optional(), Length(max=20)])
+    usage_end = StringField("Last month", validators=[Optional(), Length(max=20)])
+    usage_resource = SelectField(
+        "Take usage from", choices=choices([OWN_RESOURCE]), default="", validate_choice=False
+    )
+    usage_missing = SelectField(
+        "A member without usage", choices=USAGE_MISSING, default="", validate_choice=False
+    )
 
     #: Component index in the definition → row of the form (empty rows are skipped).
     _rows: list[int]
@@ -221,7 +280,72 @@ class FormulaFields(FlaskForm):
                 ok = False
                 continue
             definition[name] = value
+        usage = self._usage()
+        if usage is None:
+            ok = False
+        elif usage:
+            definition["usage"] = usage
         return definition if ok else None
+
+    def uses_usage(self) -> bool:
+        """Return True when the usage settings are filled in (or wrong): the fieldset opens."""
+        return bool(
+            (self.usage_metric.data or "").strip()
+            or any(getattr(self, name).errors for name in USAGE_FIELDS)
+        )
+
+    def _usage(self) -> dict[str, Any] | None:
+        """Return the usage settings ({} when none), or None with an error beside a field.
+
+        Only the shape is read here; `clean_usage_spec` checks the values and names the
+        field it refuses (a metric it does not know, a window out of range, no choice for
+        members without usage — that choice is never made for the user).
+        """
+        metric = (self.usage_metric.data or "").strip()
+        if not metric:
+            return {}  # "— no usage —": the other usage fields mean nothing then
+        usage: dict[str, Any] = {
+            "attribute": (self.usage_attribute.data or "").strip() or "usage",
+            "metric": metric,
+        }
+        kind = self.usage_window.data or "before_term"
+        if kind == "between":
+            usage["window"] = {
+                "begin": (self.usage_begin.data or "").strip(),
+                "end": (self.usage_end.data or "").strip(),
+            }
+        else:
+            months = whole_number(self.usage_months.data, 3)
+            if months is None:
+                self.usage_months.errors = ["Enter a whole number of months, such as 12."]
+                return None
+            usage["window"] = {"months": months, "before_term": kind != "before_year"}
+        resource = (self.usage_resource.data or "").strip()
+        if resource:
+            resource_id = whole_number(resource)
+            if resource_id is None:
+                self.usage_resource.errors = ["Choose a resource from the list."]
+                return None
+            usage["resource_id"] = resource_id
+        else:
+            usage["resource_id"] = None
+        usage["missing"] = self.usage_missing.data or None
+        return usage
+
+    def set_usage_choices(
+        self, metrics: list[tuple[str, str]], resources: list[tuple[str, str]]
+    ) -> None:
+        """Offer these metrics and stand-in resources, keeping the values the fields hold."""
+        metric_pairs = [NO_USAGE, *metrics]
+        resource_pairs = [OWN_RESOURCE, *resources]
+        for field, pairs in (
+            (self.usage_metric, metric_pairs),
+            (self.usage_resource, resource_pairs),
+        ):
+            value = field.data or ""
+            if value and value not in {v for v, _ in pairs}:
+                pairs.append((value, value))
+            field.choices = choices(pairs)
 
     def load(self, definition: dict[str, Any]) -> None:
         """Fill the fields from a stored definition."""
@@ -256,6 +380,26 @@ class FormulaFields(FlaskForm):
             getattr(self, name).data = (
                 json.dumps(value, ensure_ascii=False, indent=1) if value else ""
             )
+        self._load_usage(definition.get("usage") if isinstance(definition, dict) else None)
+
+    def _load_usage(self, usage: Any) -> None:
+        usage = usage if isinstance(usage, dict) else {}
+        window = usage.get("window") if isinstance(usage.get("window"), dict) else {}
+        self.usage_metric.data = str(usage.get("metric") or "")
+        self.usage_attribute.data = str(usage.get("attribute") or "usage")
+        if "begin" in window or "end" in window:
+            self.usage_window.data = "between"
+            self.usage_months.data = "12"
+        else:
+            self.usage_window.data = (
+                "before_year" if window.get("before_term", True) is False else "before_term"
+            )
+            self.usage_months.data = _plain_number(window.get("months", 12))
+        self.usage_begin.data = str(window.get("begin") or "")
+        self.usage_end.data = str(window.get("end") or "")
+        resource = usage.get("resource_id")
+        self.usage_resource.data = str(resource) if resource is not None else ""
+        self.usage_missing.data = str(usage.get("missing") or "")
 
     def field_for(self, path: str | None) -> Any:
         """Return the form field an engine field path names, or None (a form-level error)."""
@@ -271,6 +415,9 @@ class FormulaFields(FlaskForm):
             return getattr(entry, COMPONENT_FIELDS.get(match.group(2) or "kind", "kind"))
         if path == "formula.components":
             return self.components.entries[0].form.kind if self.components.entries else None
+        if path == "usage.window":
+            # A window the service cannot read: its months, or its first month.
+            return self.usage_begin if self.usage_window.data == "between" else self.usage_months
         for prefix, name in FORMULA_FIELDS.items():
             if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
                 return getattr(self, name)

@@ -2,7 +2,9 @@
 
 A formula's *definition* is what the engine takes besides the price and the
 members: ``{"formula": {...}}`` and optionally ``"derived"`` (computed
-attributes such as a weighted FTE) and ``"groups"`` (two-level splits).
+attributes such as a weighted FTE) and ``"groups"`` (two-level splits) — and
+``"usage"``, which the engine never sees: it names the usage a member attribute
+holds (`costshare.usage.services.clean_usage_spec`), resolved when a split is built.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from costshare.engine import (
     to_jsonable,
 )
 from costshare.errors import ServiceError
-from costshare.offers.models import Offer
+from costshare.offers.models import Offer, Resource
+from costshare.usage.services import clean_usage_spec
 
-#: The keys of a definition (spec/allocation.md: `formula`, `derived`, `groups`).
-DEFINITION_KEYS = ("formula", "derived", "groups")
+#: The keys of a definition (spec/allocation.md: `formula`, `derived`, `groups`; and `usage`).
+DEFINITION_KEYS = ("formula", "derived", "groups", "usage")
 #: Pricing that fills in solo prices itself, so a `cap: solo_price` needs none typed in.
 SOLO_PRICING_KINDS = ("per_member", "per_unit")
 NAME_MAX = 255
@@ -58,6 +61,26 @@ def engine_problem(*errors: AllocationError) -> Problem:
     problem = Problem(first.message, field=first.field, details=details)
     problem.errors = tuple(errors)
     return problem
+
+
+def usage_problem(error: ServiceError) -> ServiceError:
+    """Return a refusal of the usage settings as a Problem naming its field and members.
+
+    `costshare.usage.services` refuses with a ServiceError (`usage.missing` naming the
+    members without usage, …); as a Problem it is shown beside its field like an
+    engine error. Any other error is returned unchanged.
+    """
+    if isinstance(error, Problem) or not (error.field or "").startswith("usage"):
+        return error
+    details = error.details if isinstance(error.details, dict) else {}
+    return engine_problem(
+        AllocationError(
+            error.message,
+            field=error.field,
+            members=details.get("members", ()),
+            attribute=details.get("attribute"),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -144,7 +167,8 @@ def clean_definition(data: Any) -> dict[str, Any]:
     unknown = sorted(str(key) for key in data if key not in DEFINITION_KEYS)
     if unknown:
         raise _refuse(
-            f"Unknown key '{unknown[0]}' in the definition (allowed: formula, derived, groups).",
+            f"Unknown key '{unknown[0]}' in the definition"
+            f" (allowed: {', '.join(DEFINITION_KEYS)}).",
             unknown[0],
         )
     if not isinstance(data.get("formula"), dict):
@@ -158,15 +182,35 @@ def clean_definition(data: Any) -> dict[str, Any]:
         raise engine_problem(error) from None
     except (TypeError, ValueError, ArithmeticError):
         raise _refuse("The formula cannot be read.", "formula") from None
-    return to_jsonable({key: data[key] for key in DEFINITION_KEYS if key in data})
+    cleaned = {key: data[key] for key in DEFINITION_KEYS if key in data}
+    if "usage" in data:
+        try:
+            cleaned["usage"] = clean_usage_spec(data["usage"])
+        except ServiceError as error:
+            raise usage_problem(error) from None
+    return to_jsonable(cleaned)
+
+
+def usage_attribute_of(definition: dict[str, Any]) -> str | None:
+    """Return the attribute a definition's usage settings fill in (None without usage)."""
+    usage = definition.get("usage") if isinstance(definition, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    attribute = usage.get("attribute", "usage")
+    return attribute if isinstance(attribute, str) else None
 
 
 def facts_needed(definition: dict[str, Any]) -> list[str]:
-    """Return the member facts a definition reads (empty when it cannot be read)."""
+    """Return the member facts a definition reads (empty when it cannot be read).
+
+    The attribute its usage settings fill in is no fact: it comes from the usage imported.
+    """
     try:
-        return needed_attributes(definition.get("formula", {}), definition.get("derived"))
+        needed = needed_attributes(definition.get("formula", {}), definition.get("derived"))
     except (AllocationError, TypeError, ValueError, ArithmeticError):
         return []
+    usage = usage_attribute_of(definition)
+    return [name for name in needed if name != usage]
 
 
 def computes_solo_prices(scenario: dict[str, Any]) -> bool:
@@ -196,8 +240,17 @@ def problems_with(scenario: dict[str, Any]) -> list[AllocationError]:
 def check_against(
     session: Session, definition: dict[str, Any], offer: Offer, term_year: int = 1
 ) -> list[AllocationError]:
-    """Return every problem `definition` has with the members who joined `offer`."""
-    scenario = build_scenario(session, offer, definition, term_year=term_year).scenario
+    """Return every problem `definition` has with the members who joined `offer`.
+
+    Usage a member lacks under "refuse" is one of them (a Problem beside `usage.missing`).
+    """
+    try:
+        scenario = build_scenario(session, offer, definition, term_year=term_year).scenario
+    except ServiceError as error:
+        problem = usage_problem(error)
+        if isinstance(problem, Problem):
+            return list(problem.errors)
+        raise
     return problems_with(scenario)
 
 
@@ -220,6 +273,20 @@ def _unique_name(session: Session, name: str | None, formula_id: int | None = No
     return name
 
 
+def _checked(session: Session, definition: Any) -> dict[str, Any]:
+    """Return `definition` cleaned, its stand-in resource (if any) known to the database."""
+    cleaned = clean_definition(definition)
+    resource_id = (cleaned.get("usage") or {}).get("resource_id")
+    if resource_id is not None and session.get(Resource, resource_id) is None:
+        raise usage_problem(
+            ServiceError(
+                f"There is no resource {resource_id} to take usage from.",
+                field="usage.resource_id",
+            )
+        )
+    return cleaned
+
+
 def create_formula(
     session: Session,
     *,
@@ -239,7 +306,7 @@ def create_formula(
         description=_clean_text(description, "description", "description", 4000),
         source=_clean_text(source, "source", "source", 4000),
         preset_key=preset_key,
-        definition=clean_definition(definition),
+        definition=_checked(session, definition),
     )
     session.add(formula)
     session.flush()
@@ -268,7 +335,7 @@ def update_formula(
     formula.name = _unique_name(session, _clean_text(name, "name", "name", NAME_MAX), formula.id)
     formula.description = _clean_text(description, "description", "description", 4000)
     formula.source = _clean_text(source, "source", "source", 4000)
-    formula.definition = clean_definition(definition)
+    formula.definition = _checked(session, definition)
     session.flush()
     old, new = changes(before, snapshot(formula))
     if new:

@@ -21,7 +21,9 @@ from costshare.errors import ServiceError
 from costshare.formulas import services
 from costshare.formulas.forms import FormulaFields, FormulaForm, choices
 from costshare.members import services as members
-from costshare.offers.models import Offer, Participation
+from costshare.offers.models import Offer, Participation, Resource, Vendor
+from costshare.usage.figures import metrics_of
+from costshare.usage.reports import PREFERRED_METRICS, metric_label
 
 blueprint = Blueprint("formulas", __name__, url_prefix="/formulas")
 
@@ -32,6 +34,24 @@ BUILT_IN_ATTRIBUTES = ("solo_price", "previous_share", "sector")
 def fact_names(session: Session) -> list[str]:
     """Return every fact name in use, for the attribute fields' suggestions."""
     return sorted(set(members.fact_names(session)) | set(BUILT_IN_ATTRIBUTES))
+
+
+def usage_choices(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Return the usage fields' choices: the metrics imported, and every resource by name.
+
+    Before any usage is imported the common metrics are offered, so a formula can be
+    written ahead of its figures.
+    """
+    metrics = metrics_of(session) or list(PREFERRED_METRICS)
+    resources = session.execute(
+        select(Resource.id, Resource.name, Vendor.name)
+        .join(Vendor, Vendor.id == Resource.vendor_id)
+        .order_by(Resource.name, Resource.id)
+    )
+    return (
+        [(metric, metric_label(metric)) for metric in metrics],
+        [(str(rid), f"{name} ({vendor})") for rid, name, vendor in resources],
+    )
 
 
 def offers_to_check(session: Session) -> list[tuple[Offer, int]]:
@@ -135,6 +155,7 @@ def _editor(form: FormulaForm, formula: Formula | None, title: str):
     session = get_session()
     if not form.check_offer.choices:
         form.check_offer.choices = _offer_choices(session)
+    form.set_usage_choices(*usage_choices(session))
     return render_template(
         "formulas/edit.html",
         form=form,
@@ -180,7 +201,9 @@ def _submit(form: FormulaForm, formula: Formula | None):
                 source=form.source.data,
             )
     except ServiceError as error:
-        field = getattr(form, error.field, None) if error.field else None
+        field = form.field_for(error.field) or (
+            getattr(form, error.field, None) if error.field else None
+        )
         if field is not None and hasattr(field, "errors"):
             field.errors = [*field.errors, error.message]
         else:
@@ -239,9 +262,12 @@ def detail(formula_id: int):
             select(Offer.id, Offer.title).where(Offer.id.in_({a.offer_id for a in allocations}))
         ).all()
     )
+    stand_in = (formula.definition.get("usage") or {}).get("resource_id")
+    resource = session.get(Resource, stand_in) if isinstance(stand_in, int) else None
     return render_template(
         "formulas/detail.html",
         formula=formula,
+        resource_names={resource.id: resource.name} if resource is not None else {},
         needed=services.facts_needed(formula.definition),
         offers=offers_to_check(session),
         offer=offer,

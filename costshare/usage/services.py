@@ -4,17 +4,20 @@
 - Figures: `member_usage_summary(session, member_id)` and `cost_per_use(session,
   member_id=…, offer_id=…)` for the member portal; `resource_table`, `member_table`
   (`costshare.usage.figures`).
-- Formulas: `usage_attribute(session, offer, members, spec, year)` resolves a formula
-  definition's ``usage`` block to each member's uses (called by
-  `costshare.allocations.inputs.build_scenario`).
+- Formulas: `usage_figures(session, offer, members, spec, year)` resolves a formula
+  definition's ``usage`` block to each member's uses and the reports and months they
+  came from (called by `costshare.allocations.inputs.build_scenario`);
+  `usage_attribute` gives the uses alone.
 - SUSHI credentials: `save_credential`, `delete_credential`; harvesting is in
   `costshare.usage.sushi`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +34,7 @@ from costshare.usage.figures import (
     MAX_MONTHS,
     CostPerUse,
     MemberUsage,
+    Row,
     Window,
     add_months,
     cost_per_use,
@@ -56,6 +60,7 @@ __all__ = [
     "DuplicateImport",
     "Imported",
     "MemberUsage",
+    "UsageFigures",
     "UsageImportError",
     "clean_usage_spec",
     "cost_per_use",
@@ -69,6 +74,7 @@ __all__ = [
     "save_credential",
     "usage_attribute",
     "usage_attributes",
+    "usage_figures",
     "usage_window",
 ]
 
@@ -179,10 +185,74 @@ def usage_window(window: dict[str, Any], offer: Offer, year: int) -> Window:
     return Window(parse_month(window["begin"]), parse_month(window["end"]))  # type: ignore[arg-type]
 
 
-def usage_attribute(
+@dataclass
+class UsageFigures:
+    """A formula's usage settings resolved for an offer's members: uses and where they came from."""
+
+    spec: dict[str, Any]
+    resource_id: int
+    resource_name: str
+    #: True when the usage is a stand-in resource's, not the offer's own.
+    stand_in: bool
+    window: Window
+    #: member id → the member's monthly counts and the reports they came from.
+    rows: dict[int, Row]
+
+    @property
+    def attribute(self) -> str:
+        return self.spec["attribute"]
+
+    def uses(self, member_id: int) -> int:
+        row = self.rows.get(member_id)
+        return row.total if row is not None else 0
+
+    def values(self, members: list[Member]) -> dict[int, Decimal]:
+        """Return member id → uses, the attribute the formula reads (zero without usage)."""
+        return {m.id: Decimal(self.uses(m.id)) for m in members}
+
+    def as_json(self, members: list[Member]) -> dict[str, Any]:
+        """Return what an allocation keeps of the figures: each member's uses and sources."""
+        return {
+            "attribute": self.attribute,
+            "metric": self.spec["metric"],
+            "resource_id": self.resource_id,
+            "resource": self.resource_name,
+            "stand_in": self.stand_in,
+            "window": self.window.as_dict(),
+            "missing": self.spec["missing"],
+            "members": {
+                m.code: {
+                    "uses": self.uses(m.id),
+                    "months": len(self.rows[m.id].counts) if m.id in self.rows else 0,
+                    "source": source_label(self.rows.get(m.id)),
+                }
+                for m in members
+            },
+        }
+
+
+def source_label(row: Row | None) -> str:
+    """Say which reports a member's uses came from, and for which months.
+
+    "TR, 10 months (2026-01 to 2026-10)", or per report when they change:
+    "TR_J1, 12 months (2025-01 to 2025-12); TR, 10 months (2026-01 to 2026-10)".
+    """
+    if row is None or not row.sources:
+        return ""
+    spans: dict[str, list[dt.date]] = defaultdict(list)
+    for month in sorted(row.sources):
+        spans[", ".join(sorted(row.sources[month]))].append(month)
+    return "; ".join(
+        f"{reports}, {len(months)} month{'s' if len(months) != 1 else ''}"
+        f" ({Window(months[0], months[-1]).label})"
+        for reports, months in spans.items()
+    )
+
+
+def usage_figures(
     session: Session, offer: Offer, members: list[Member], spec: Any, year: int
-) -> dict[int, Decimal]:
-    """Return each member's uses for a formula: member id → the chosen metric's total.
+) -> UsageFigures:
+    """Return each member's uses for a formula, with the reports and months they came from.
 
     The resource is the offer's, or the stand-in (`resource_id`) for a new product;
     the months are the spec's window. Master reports are preferred over standard views
@@ -195,7 +265,7 @@ def usage_attribute(
     if resource is None:
         raise _refuse(f"There is no resource {resource_id} to take usage from.", "resource_id")
     window = usage_window(spec["window"], offer, year)
-    totals: dict[int, int] = defaultdict(int)
+    rows: dict[int, Row] = {}
     for c in counts(
         session,
         [spec["metric"]],
@@ -203,8 +273,8 @@ def usage_attribute(
         member_ids=[m.id for m in members],
         resource_ids=[resource_id],
     ):
-        totals[c.member_id] += c.count
-    lacking = sorted(m.code for m in members if m.id not in totals)
+        rows.setdefault(c.member_id, Row(c.member_id, "")).add(c.month, c.count, c.report_id)
+    lacking = sorted(m.code for m in members if m.id not in rows)
     if lacking and spec["missing"] == "refuse":
         error = _refuse(
             f"No usage of {resource.name} ({metric_label(spec['metric']).lower()},"
@@ -214,7 +284,19 @@ def usage_attribute(
         )
         error.details = {"members": lacking, "attribute": spec["attribute"]}
         raise error
-    return {m.id: Decimal(totals.get(m.id, 0)) for m in members}
+    return UsageFigures(
+        spec, resource.id, resource.name, resource.id != offer.resource_id, window, rows
+    )
+
+
+def usage_attribute(
+    session: Session, offer: Offer, members: list[Member], spec: Any, year: int
+) -> dict[int, Decimal]:
+    """Return each member's uses for a formula: member id → the chosen metric's total.
+
+    See `usage_figures`, which also says where each figure came from.
+    """
+    return usage_figures(session, offer, members, spec, year).values(members)
 
 
 def usage_attributes(

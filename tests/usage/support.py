@@ -142,3 +142,16 @@ def journal_report(
         [Line(title, metric, counts, platform=platform, issn=issn)],
         **kwargs,
     )
+
+
+def usage_spec(**changes):
+    """Return a formula's usage settings: Total_Item_Requests of the 12 months before the term."""
+    spec = {
+        "attribute": "usage",
+        "metric": "Total_Item_Requests",
+        "window": {"months": 12, "before_term": True},
+        "resource_id": None,
+        "missing": "zero",
+    }
+    spec.update(changes)
+    return spec

@@ -26,7 +26,7 @@ from costshare.usage.importing import import_usage
 from costshare.usage.services import clean_usage_spec, usage_attribute
 from tests.counter.corpus import corpus_file
 from tests.factories import create_final_allocation, create_member, create_offer, create_resource
-from tests.usage.support import Line, Report, journal_report
+from tests.usage.support import Line, Report, journal_report, usage_spec
 
 JAN, FEB, MAR = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
 Q1 = Window(JAN, MAR)
@@ -204,18 +204,6 @@ def test_per_use_rounds_half_even() -> None:
 
 
 # --- usage as a formula input -------------------------------------------------------------------
-
-
-def usage_spec(**changes):
-    spec = {
-        "attribute": "usage",
-        "metric": "Total_Item_Requests",
-        "window": {"months": 12, "before_term": True},
-        "resource_id": None,
-        "missing": "zero",
-    }
-    spec.update(changes)
-    return spec
 
 
 @pytest.fixture

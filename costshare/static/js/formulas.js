@@ -128,6 +128,16 @@
   }
   syncMore();
 
+  // The usage window's months, or its first and last month: only what the choice reads.
+  function toggleUsageWindow() {
+    var window_ = form.elements.usage_window;
+    if (!window_) { return; }
+    var between = window_.value === "between";
+    form.querySelectorAll(".usage-between").forEach(function (node) { node.hidden = !between; });
+    form.querySelectorAll(".usage-months").forEach(function (node) { node.hidden = between; });
+  }
+  toggleUsageWindow();
+
   form.addEventListener("input", function (event) {
     if (KEEP.indexOf(event.target.name) !== -1) { return; }
     clearTimeout(timer);
@@ -135,6 +145,7 @@
   });
   form.addEventListener("change", function (event) {
     toggleComponents();
+    toggleUsageWindow();
     syncMore();
     if (event.target.tagName === "SELECT") { clearTimeout(timer); check(); }
   });
