@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -38,6 +37,7 @@ from costshare.auth.models import User
 from costshare.db import utcnow
 from costshare.engine import AllocationError, allocate, currency_unit, to_jsonable
 from costshare.errors import ConflictError, ServiceError, ensure_version
+from costshare.formatting import money
 from costshare.formulas.services import (
     MAX_ID,
     engine_problem,
@@ -219,7 +219,8 @@ def load_allocation(session: Session, allocation_id: int) -> Allocation | None:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return format_currency(amount, currency, locale="en_GB")
+    """Write an amount for the audit log, in one locale whatever the app's."""
+    return money(amount, currency, "en_GB")
 
 
 def _store(allocation: Allocation, split: Split) -> None:

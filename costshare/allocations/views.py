@@ -6,6 +6,7 @@ it has a line; it then sees that line alone (everything else answers 404).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -33,7 +34,6 @@ from costshare.formatting import money
 from costshare.formulas import services as formulas
 from costshare.formulas.forms import FormulaFields, WorkspaceForm
 from costshare.formulas.views import fact_names, usage_choices
-from costshare.negotiation.money import app_formatter
 from costshare.offers.models import Offer, Resource
 from costshare.pagination import page_args, paginate
 from costshare.xlsx import send
@@ -48,11 +48,7 @@ DEFAULT_CHOICE = "preset:equal"
 @blueprint.record_once
 def _labels(state: Any) -> None:
     # Globals, not a context processor: the macros in allocations/_split.html read them too.
-    # `cash_in(currency)` writes amounts as the `|money` filter does, ten times sooner:
-    # a split of 30 members shows some 300 amounts.
-    state.app.jinja_env.globals.update(
-        bound_labels=BOUND_LABELS, bound_titles=BOUND_TITLES, cash_in=app_formatter
-    )
+    state.app.jinja_env.globals.update(bound_labels=BOUND_LABELS, bound_titles=BOUND_TITLES)
 
 
 def _offer_year(offer_id: int, term_year: int) -> Offer:
@@ -63,7 +59,7 @@ def _offer_year(offer_id: int, term_year: int) -> Offer:
 
 
 def _chart(table: SplitTable):
-    return table.chart(app_formatter(table.currency))
+    return table.chart(partial(money, currency=table.currency))
 
 
 # ---------------------------------------------------------------------------------------------

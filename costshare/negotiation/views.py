@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -29,10 +30,10 @@ from markupsafe import Markup
 from costshare.access import access
 from costshare.db import get_session, today
 from costshare.errors import ServiceError
+from costshare.formatting import money
 from costshare.members.fields import ids_in_range
 from costshare.negotiation import charts, export, overview, report, services
 from costshare.negotiation.forms import ScenarioForm, WhatIfForm
-from costshare.negotiation.money import formatter, money_writer, percent_formatter
 from costshare.negotiation.services import Context, WhatIf
 from costshare.offers.models import Scenario
 from costshare.pdf import render_pdf
@@ -50,9 +51,7 @@ def index():
     years = overview.years(session)
     year = _year_arg(years)
     view = overview.year_overview(session, year) if year is not None else None
-    locale = current_app.config.get("LOCALE", "en_GB")
-    cash = money_writer(locale)
-    fmt_charts = charts.overview_charts(view, cash) if view is not None else {}
+    fmt_charts = charts.overview_charts(view, money) if view is not None else {}
     return render_template(
         "negotiation/index.html",
         years=years,
@@ -60,8 +59,6 @@ def index():
         view=view,
         charts=fmt_charts,
         open_offers=overview.open_offers(session),
-        cash=cash,
-        pct=percent_formatter(locale),
     )
 
 
@@ -135,7 +132,6 @@ def _render(
     session = get_session()
     ws = services.workspace(session, ctx, state, with_extras=not fragment)
     ws.notices = notices or []
-    writers = _writers(ctx)
     if not form.errors:
         form.show(ctx, state)
     save_form = save_form or ScenarioForm(formdata=None)
@@ -145,21 +141,19 @@ def _render(
         "save_form": save_form,
         "scenario": scenario,
         "state_args": _state_args(ctx, state),
-        "charts": charts.workspace_charts(ws, writers["cash"]),
-        **writers,
+        "charts": charts.workspace_charts(ws, _cash(ctx)),
+        "diff_cell": _diff_cell(ctx.offer.currency),
     }
     template = "negotiation/_results.html" if fragment else "negotiation/offer.html"
     return render_template(template, **context), status
 
 
-def _writers(ctx: Context) -> dict[str, Any]:
-    """Return the template's fast writers of money, percentages and difference cells."""
-    locale = current_app.config.get("LOCALE", "en_GB")
-    cash = formatter(ctx.offer.currency, locale)
-    return {"cash": cash, "percent": percent_formatter(locale), "diff_cell": _diff_cell(cash)}
+def _cash(ctx: Context) -> Callable[[Any], str]:
+    """Return `money` in the offer's currency, for the charts' labels."""
+    return partial(money, currency=ctx.offer.currency)
 
 
-def _diff_cell(cash: Callable[[Any], str]) -> Callable[[Decimal | None], Markup]:
+def _diff_cell(currency: str) -> Callable[[Decimal | None], Markup]:
     """Return a writer of a difference's table cell: signed, red when more, green when less."""
 
     def cell(value: Decimal | None) -> Markup:
@@ -167,7 +161,7 @@ def _diff_cell(cash: Callable[[Any], str]) -> Callable[[Decimal | None], Markup]
             return Markup('<td class="num">—</td>')
         css = "worse" if value > 0 else ("better" if value < 0 else "")
         return Markup('<td class="num {}">{}</td>').format(
-            css, ("+" if value > 0 else "") + cash(value)
+            css, ("+" if value > 0 else "") + money(value, currency)
         )
 
     return cell
@@ -230,15 +224,16 @@ def brief_pdf(offer_id: int):
         scenario = services.load_scenario(session, asked)
         if scenario is None or scenario.offer_id != offer_id:
             abort(404)
-    writers = _writers(ctx)
     doc = report.brief(
         ws,
         current_app.config["CONSORTIUM_NAME"],
         today(),
-        charts.workspace_charts(ws, writers["cash"]),
+        charts.workspace_charts(ws, _cash(ctx)),
         scenario,
     )
-    pdf = render_pdf("negotiation/brief_pdf.html", {"doc": doc, **writers})
+    pdf = render_pdf(
+        "negotiation/brief_pdf.html", {"doc": doc, "diff_cell": _diff_cell(ctx.offer.currency)}
+    )
     response = Response(pdf, mimetype="application/pdf")
     name = f"negotiation-brief-{offer_id}.pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
