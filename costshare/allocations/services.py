@@ -39,7 +39,6 @@ from costshare.engine import AllocationError, allocate, currency_unit, to_jsonab
 from costshare.errors import ConflictError, ServiceError, ensure_version
 from costshare.formatting import money
 from costshare.formulas.services import (
-    MAX_ID,
     engine_problem,
     get_formula,
     problems_with,
@@ -47,6 +46,7 @@ from costshare.formulas.services import (
 )
 from costshare.members.models import Member
 from costshare.offers.models import Offer, Participation, Resource
+from costshare.urls import bounded_id
 
 
 class FinalAllocationError(ConflictError):
@@ -82,7 +82,7 @@ class Split:
 
 def load_offer(session: Session, offer_id: int) -> Offer | None:
     """Return the offer with what a split reads (participants, current round) loaded at once."""
-    if not 0 < offer_id <= MAX_ID:
+    if bounded_id(offer_id) is None:
         return None
     return session.get(
         Offer,
@@ -203,7 +203,7 @@ def find(session: Session, offer_id: int, term_year: int, status: str) -> Alloca
 
 def load_allocation(session: Session, allocation_id: int) -> Allocation | None:
     """Return an allocation with its lines, offer and finalizer loaded."""
-    if not 0 < allocation_id <= MAX_ID:
+    if bounded_id(allocation_id) is None:
         return None
     return session.get(
         Allocation,

@@ -287,7 +287,7 @@ def _integer(data: dict[str, Any], key: str, default: Any = None, minimum: int =
     value = data.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value < 2**31:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_ID:
         raise ServiceError(f"'{key}' must be a whole number of at least {minimum}.", field=key)
     return value
 

@@ -16,7 +16,6 @@ from costshare.invoices import queries, services
 from costshare.invoices.models import INVOICE_KINDS, INVOICE_STATUSES, BillingRun, Invoice
 from costshare.invoices.services import half_even
 from costshare.invoices.views import invoice_or_404
-from costshare.members.fields import bounded_ids
 
 MONEY = ref("Money")
 DATE = {"type": "string", "format": "date", "nullable": True}
@@ -184,7 +183,6 @@ def invoices():
 
 @blueprint.route("/invoices/<int:invoice_id>")
 @access("user")
-@bounded_ids
 @document("One invoice with its lines and payments", {200: ref("InvoiceDetail"), 404: ref("Error")})
 def invoice(invoice_id: int):
     found = invoice_or_404(invoice_id)
@@ -227,7 +225,6 @@ def invoice(invoice_id: int):
 
 @blueprint.route("/invoices/<int:invoice_id>.pdf")
 @access("user")
-@bounded_ids
 @document(
     "The invoice's PDF: the stored, byte-identical document once issued (a preview for drafts)",
     {

@@ -20,7 +20,6 @@ from costshare.db import get_session
 from costshare.errors import ServiceError
 from costshare.members import schemas, services
 from costshare.members.fields import (
-    bounded_ids,
     formdata_from_json,
     plain_number,
     read_json,
@@ -205,7 +204,6 @@ def _member_or_404(member_id: int) -> Member:
 
 
 @blueprint.route("/members/<int:member_id>")
-@bounded_ids
 @access("user")
 @document("One member with its facts", {200: ref("MemberDetail"), 404: ref("Error")})
 def member(member_id: int):
@@ -237,7 +235,6 @@ def create_member():
 
 
 @blueprint.route("/members/<int:member_id>", methods=["PATCH"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Change some of a member's fields (coordinators)",
@@ -274,7 +271,6 @@ YEAR_AND_NAME = [
 
 
 @blueprint.route("/members/<int:member_id>/facts")
-@bounded_ids
 @access("user")
 @document(
     "A member's facts, optionally of one year or one name",
@@ -295,7 +291,6 @@ def member_facts(member_id: int):
 
 
 @blueprint.route("/members/<int:member_id>/facts", methods=["PUT"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Set, change or remove (value null) some of a member's facts (coordinators)",

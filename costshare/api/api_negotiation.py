@@ -20,7 +20,7 @@ from costshare.api.views import blueprint, paginated
 from costshare.db import get_session
 from costshare.engine import to_jsonable
 from costshare.errors import ServiceError
-from costshare.members.fields import bounded_ids, read_json
+from costshare.members.fields import read_json
 from costshare.negotiation import services
 from costshare.negotiation.core import CoreCheck
 from costshare.offers.models import Scenario
@@ -264,7 +264,6 @@ def scenario_json(scenario: Scenario) -> dict[str, Any]:
 
 
 @blueprint.route("/offers/<int:offer_id>/what-if", methods=["POST"])
-@bounded_ids
 @access("staff")
 @document(
     "What if these members took part, under this formula (nothing is saved)",
@@ -283,7 +282,6 @@ def what_if(offer_id: int):
 
 
 @blueprint.route("/offers/<int:offer_id>/scenarios")
-@bounded_ids
 @access("staff")
 @document(
     "The saved scenarios of an offer, newest first",
@@ -302,7 +300,6 @@ def scenarios(offer_id: int):
 
 
 @blueprint.route("/offers/<int:offer_id>/scenarios", methods=["POST"])
-@bounded_ids
 @access("staff")
 @document(
     "Save a what-if under a name (the offer does not change)",
@@ -329,7 +326,6 @@ def create_scenario(offer_id: int):
 
 
 @blueprint.route("/scenarios/<int:scenario_id>")
-@bounded_ids
 @access("staff")
 @document("One saved scenario", {200: ref("Scenario"), 404: ref("Error")}, tags=["negotiation"])
 def scenario(scenario_id: int):

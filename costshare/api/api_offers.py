@@ -25,8 +25,6 @@ from costshare.errors import ServiceError
 from costshare.members import schemas
 from costshare.members.fields import (
     MAX_AMOUNT,
-    MAX_ID,
-    bounded_ids,
     check_number,
     choices,
     formdata_from_json,
@@ -49,6 +47,7 @@ from costshare.offers.models import (
     SoloPrice,
     Vendor,
 )
+from costshare.urls import bounded_id
 from costshare.vendors import services as vendors
 from costshare.vendors.forms import MAX_TITLE_IDS, ResourceForm, VendorForm
 
@@ -307,7 +306,7 @@ def _exists_or_404(model: type, value: Any, what: str) -> None:
     """Answer 404 when a body names an id of something that does not exist."""
     if not isinstance(value, int) or isinstance(value, bool):
         return
-    if not 0 < value <= MAX_ID or get_session().get(model, value) is None:
+    if bounded_id(value) is None or get_session().get(model, value) is None:
         abort(404, description=f"There is no {what} with the id {value}.")
 
 
@@ -351,7 +350,6 @@ def vendors_list():
 
 
 @blueprint.route("/vendors/<int:vendor_id>")
-@bounded_ids
 @access("user")
 @document("One vendor", {200: ref("Vendor"), 404: ref("Error")})
 def vendor(vendor_id: int):
@@ -384,7 +382,6 @@ def create_vendor():
 
 
 @blueprint.route("/vendors/<int:vendor_id>", methods=["PATCH"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Change a vendor (coordinators)",
@@ -423,8 +420,8 @@ def _resource_query() -> Select[Any]:
     )
     if member_scope() is not None:
         query = query.where(Resource.id.in_(_visible_resource_ids()))
-    vendor_id = request.args.get("vendor_id", type=int)
-    if vendor_id is not None and 0 < vendor_id < 2**31:
+    vendor_id = bounded_id(request.args.get("vendor_id", type=int))
+    if vendor_id is not None:
         query = query.where(Resource.vendor_id == vendor_id)
     return query
 
@@ -451,7 +448,6 @@ def resources_list():
 
 
 @blueprint.route("/resources/<int:resource_id>")
-@bounded_ids
 @access("user")
 @document("One resource with its COUNTER identifiers", {200: ref("Resource"), 404: ref("Error")})
 def resource(resource_id: int):
@@ -504,7 +500,6 @@ def create_resource():
 
 
 @blueprint.route("/resources/<int:resource_id>", methods=["PATCH"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Change a resource (coordinators)",
@@ -630,8 +625,8 @@ def offers_list():
     status = request.args.get("status", "")
     if status in OFFER_STATUSES:
         query = query.where(Offer.status == status)
-    vendor_id = request.args.get("vendor_id", type=int)
-    if vendor_id is not None and 0 < vendor_id < 2**31:
+    vendor_id = bounded_id(request.args.get("vendor_id", type=int))
+    if vendor_id is not None:
         query = query.where(Resource.vendor_id == vendor_id)
     year = request.args.get("year", type=int)
     if year is not None and 1900 <= year <= 2200:
@@ -642,7 +637,6 @@ def offers_list():
 
 
 @blueprint.route("/offers/<int:offer_id>")
-@bounded_ids
 @access("user")
 @document(
     "One offer with its rounds and participations", {200: ref("OfferDetail"), 404: ref("Error")}
@@ -680,7 +674,6 @@ def create_offer():
 
 
 @blueprint.route("/offers/<int:offer_id>", methods=["PATCH"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Change an offer (coordinators); send the version you read to be refused (409) if it changed",
@@ -721,7 +714,6 @@ def _solo_of(quote_ids: list[int]) -> dict[int, list[SoloPrice]]:
 
 
 @blueprint.route("/offers/<int:offer_id>/rounds")
-@bounded_ids
 @access("user")
 @document(
     "An offer's quote rounds with their pricing and solo prices (a member user: its own)",
@@ -740,7 +732,6 @@ def rounds(offer_id: int):
 
 
 @blueprint.route("/offers/<int:offer_id>/rounds/<int:round_id>")
-@bounded_ids
 @access("user")
 @document("One quote round", {200: ref("QuoteRound"), 404: ref("Error")})
 def quote_round(offer_id: int, round_id: int):
@@ -823,7 +814,6 @@ def _version(body: dict[str, Any]) -> int | None:
 
 
 @blueprint.route("/offers/<int:offer_id>/rounds", methods=["POST"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Add a quote round (coordinators); the engine checks its pricing; current defaults to true",
@@ -849,7 +839,6 @@ def create_round(offer_id: int):
 
 
 @blueprint.route("/offers/<int:offer_id>/rounds/<int:round_id>", methods=["PATCH"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Change a quote round, its solo prices, or make it current (coordinators)",
@@ -879,7 +868,6 @@ def update_round(offer_id: int, round_id: int):
 
 
 @blueprint.route("/offers/<int:offer_id>/participations")
-@bounded_ids
 @access("user")
 @document(
     "Who is invited to, joined or declined an offer (a member user: itself)",
@@ -897,7 +885,6 @@ def participations(offer_id: int):
 
 
 @blueprint.route("/offers/<int:offer_id>/participations", methods=["POST"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Invite a member, or record that it joined or declined (coordinators)",

@@ -23,9 +23,9 @@ from costshare.api.openapi import PAGE_PARAMETERS, SCHEMAS, document, list_of, r
 from costshare.api.views import blueprint, paginated
 from costshare.db import get_session
 from costshare.errors import ServiceError
-from costshare.members.fields import bounded_ids
 from costshare.members.models import Member
 from costshare.offers.models import Resource
+from costshare.urls import MAX_ID, bounded_id
 from costshare.usage import figures, services
 from costshare.usage.models import UsageImport
 from costshare.usage.reports import METRICS
@@ -251,9 +251,10 @@ def usage_imports():
         .options(selectinload(UsageImport.member))
         .order_by(UsageImport.created_at.desc(), UsageImport.id.desc())
     )
-    member_id = request.args.get("member_id", type=int)
-    if member_id is not None:
-        query = query.where(UsageImport.member_id == min(max(member_id, 0), 2**31 - 1))
+    if "member_id" in request.args:
+        # An id no member can have (or not a number) lists nothing: no member has id 0.
+        member_id = bounded_id(request.args.get("member_id", type=int)) or 0
+        query = query.where(UsageImport.member_id == member_id)
     return paginated(query, import_json)
 
 
@@ -265,7 +266,6 @@ def _batch_or_404(import_id: int) -> UsageImport:
 
 
 @blueprint.route("/usage/imports/<int:import_id>")
-@bounded_ids
 @access("staff")
 @document("One imported file", {200: ref("UsageImport"), 404: ref("Error")}, tags=["usage"])
 def usage_import(import_id: int):
@@ -273,7 +273,6 @@ def usage_import(import_id: int):
 
 
 @blueprint.route("/usage/imports/<int:import_id>", methods=["DELETE"])
-@bounded_ids
 @access("coordinator")
 @document(
     "Remove an imported file with its usage records",
@@ -288,7 +287,6 @@ def delete_usage_import(import_id: int):
 
 
 @blueprint.route("/usage/members/<int:member_id>")
-@bounded_ids
 @access("user")
 @document(
     "A member's monthly usage per resource, with the consortium's average per member",
@@ -333,7 +331,6 @@ def member_usage(member_id: int):
 
 
 @blueprint.route("/usage/resources/<int:resource_id>")
-@bounded_ids
 @access("staff")
 @document(
     "A resource's monthly usage per member",
@@ -389,7 +386,7 @@ def _cost_json(row: figures.CostPerUse) -> dict[str, Any]:
     }
 
 
-ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 @blueprint.route("/usage/cost-per-use")

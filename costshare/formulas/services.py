@@ -27,6 +27,7 @@ from costshare.engine import (
 )
 from costshare.errors import ServiceError
 from costshare.offers.models import Offer, Resource
+from costshare.urls import bounded_id
 from costshare.usage.services import clean_usage_spec
 
 #: The keys of a definition (spec/allocation.md: `formula`, `derived`, `groups`; and `usage`).
@@ -115,13 +116,9 @@ def find_preset(key: str) -> dict[str, Any] | None:
     return next((p for p in presets() if p["key"] == key), None)
 
 
-#: Ids beyond this are no row of ours (and SQLite cannot even compare them).
-MAX_ID = 2**31 - 1
-
-
 def get_formula(session: Session, formula_id: int | None) -> Formula | None:
     """Return the saved formula with this id, or None (also for an impossible id)."""
-    if formula_id is None or not 0 < formula_id <= MAX_ID:
+    if bounded_id(formula_id) is None:
         return None
     return session.get(Formula, formula_id)
 

@@ -12,8 +12,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from costshare.invoices.models import INVOICE_KINDS, INVOICE_STATUSES, BillingRun, Invoice, Payment
-from costshare.members.fields import MAX_ID
 from costshare.members.models import Member
+from costshare.urls import bounded_id
 
 #: Sort keys of the invoice list and the columns they order by.
 SORTS = {
@@ -52,11 +52,6 @@ class InvoiceFilter:
             overdue=args.get("overdue") == "1",
             sort=args.get("sort") or "-number",
         )
-
-
-def bounded_id(value: int | None, high: int = MAX_ID) -> int | None:
-    """Return `value` when a database id (or year) could hold it, else None (→ 404, not a 500)."""
-    return value if value is not None and 0 < value <= high else None
 
 
 def invoice_query(filters: InvoiceFilter, member_scope: int | None, today: dt.date) -> Select:

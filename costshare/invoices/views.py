@@ -39,12 +39,9 @@ from costshare.invoices.forms import (
 from costshare.invoices.models import BillingRun, Invoice
 from costshare.invoices.progress import Progress
 from costshare.mail import sender
-from costshare.members.fields import ids_in_range
 from costshare.pagination import page_args, paginate
 
 blueprint = Blueprint("invoices", __name__, url_prefix="/billing")
-# An id beyond what the database holds names nothing: 404, never a database error.
-blueprint.url_value_preprocessor(ids_in_range)
 
 
 def settings() -> services.BillingSettings:

@@ -28,7 +28,6 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import DateInput, HiddenInput, ListWidget, Select, TextInput
 
 from costshare.errors import ServiceError
-from costshare.urls import MAX_ID
 
 #: Money columns are Numeric(18, 4) and facts Numeric(20, 6): both hold less than 10^14.
 MAX_AMOUNT = Decimal(10) ** 14
@@ -334,31 +333,6 @@ def money_text(value: Decimal | None, currency: str) -> str:
         return ""
     places = max(get_currency_precision(currency), -Decimal(value).normalize().as_tuple().exponent)
     return format(Decimal(value).quantize(Decimal(1).scaleb(-places)), "f")
-
-
-def ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Answer 404 for a URL whose id is beyond any id the database can hold.
-
-    Registered as a `url_value_preprocessor`, so `/offers/99999999999999999999`
-    is "not found" instead of a database error.
-    """
-    from flask import abort
-
-    for value in (values or {}).values():
-        if isinstance(value, int) and not 0 <= value <= MAX_ID:
-            abort(404)
-
-
-def bounded_ids(view: Any) -> Any:
-    """Apply `ids_in_range` to one view (for blueprints shared with other features)."""
-    import functools
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        ids_in_range(None, kwargs)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def html_attributes(**kwargs: Any) -> str:

@@ -27,7 +27,6 @@ from costshare.db import get_session, today
 from costshare.members import queries, services
 from costshare.members.fields import (
     add_error,
-    ids_in_range,
     save_form,
     submitted,
     whole_number,
@@ -52,7 +51,6 @@ from costshare.offers.models import Offer, Participation, Resource
 from costshare.pagination import page_args, paginate
 
 blueprint = Blueprint("members", __name__, url_prefix="/members")
-blueprint.url_value_preprocessor(ids_in_range)
 
 #: Sort keys offered on the list, and the columns they order by.
 SORTS = {

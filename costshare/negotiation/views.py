@@ -31,17 +31,15 @@ from costshare.access import access
 from costshare.db import get_session, today
 from costshare.errors import ServiceError
 from costshare.formatting import money
-from costshare.members.fields import ids_in_range
 from costshare.negotiation import charts, export, overview, report, services
 from costshare.negotiation.forms import ScenarioForm, WhatIfForm
 from costshare.negotiation.services import Context, WhatIf
 from costshare.offers.models import Scenario
 from costshare.pdf import render_pdf
+from costshare.urls import bounded_id
 from costshare.xlsx import send
 
 blueprint = Blueprint("negotiation", __name__, url_prefix="/negotiation")
-# An id beyond what the database holds is "not found", not a database error.
-blueprint.url_value_preprocessor(ids_in_range)
 
 
 @blueprint.route("/")
@@ -221,7 +219,8 @@ def brief_pdf(offer_id: int):
     scenario = None
     asked = request.args.get("scenario", type=int)
     if asked is not None:
-        scenario = services.load_scenario(session, asked)
+        scenario_id = bounded_id(asked)
+        scenario = services.load_scenario(session, scenario_id) if scenario_id else None
         if scenario is None or scenario.offer_id != offer_id:
             abort(404)
     doc = report.brief(

@@ -27,7 +27,6 @@ from costshare.members.fields import (
     add_error,
     check_number,
     choices,
-    ids_in_range,
     money_text,
     parse_number,
     save_form,
@@ -68,7 +67,6 @@ from costshare.offers.pricing import (
 from costshare.pagination import page_args, paginate
 
 blueprint = Blueprint("offers", __name__, url_prefix="/offers")
-blueprint.url_value_preprocessor(ids_in_range)
 
 
 def _year_arg() -> int | None:

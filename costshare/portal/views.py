@@ -9,14 +9,11 @@ from costshare.access import access, ensure_member_visible, member_scope
 from costshare.charts import Series, line_chart
 from costshare.db import get_session, today
 from costshare.formatting import money
-from costshare.members.fields import ids_in_range
 from costshare.members.models import Member
 from costshare.portal import services
 from costshare.usage.figures import cost_per_use
 
 blueprint = Blueprint("portal", __name__, url_prefix="/portal")
-# An id beyond what the database holds names nothing: 404, never a database error.
-blueprint.url_value_preprocessor(ids_in_range)
 
 
 @blueprint.route("/")

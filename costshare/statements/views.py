@@ -7,14 +7,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from costshare.access import access, ensure_member_visible
 from costshare.db import get_session, today
 from costshare.invoices.services import BillingSettings
-from costshare.members.fields import ids_in_range
 from costshare.members.models import Member
 from costshare.pdf import render_pdf
 from costshare.statements import services
 
 blueprint = Blueprint("statements", __name__, url_prefix="/statements")
-# An id beyond what the database holds names nothing: 404, never a database error.
-blueprint.url_value_preprocessor(ids_in_range)
 
 
 def _settings() -> BillingSettings:

@@ -30,6 +30,7 @@ from costshare.errors import ServiceError
 from costshare.members.forms import RESERVED_FACTS
 from costshare.members.models import Member
 from costshare.offers.models import Offer, Resource, Vendor
+from costshare.urls import bounded_id
 from costshare.usage.figures import (
     MAX_MONTHS,
     CostPerUse,
@@ -120,11 +121,7 @@ def clean_usage_spec(data: Any) -> dict[str, Any]:
         )
     window = _clean_window(data.get("window"))
     resource_id = data.get("resource_id")
-    if resource_id is not None and (
-        isinstance(resource_id, bool)
-        or not isinstance(resource_id, int)
-        or not 0 < resource_id < 2**31
-    ):
+    if resource_id is not None and bounded_id(resource_id) is None:
         raise _refuse("The stand-in resource must be a resource's id, or null.", "resource_id")
     missing = data.get("missing")
     if missing not in MISSING_CHOICES:

@@ -21,10 +21,11 @@ from costshare.access import access, ensure_member_visible
 from costshare.charts import Series, line_chart, stacked_bars
 from costshare.db import get_session
 from costshare.errors import ServiceError
-from costshare.members.fields import add_error, choices, ids_in_range, submitted
+from costshare.members.fields import add_error, choices, submitted
 from costshare.members.models import Member
 from costshare.offers.models import Resource, Vendor
 from costshare.pagination import page_args, paginate
+from costshare.urls import bounded_id
 from costshare.usage import figures, services
 from costshare.usage.forms import METRIC_CHOICES, CredentialForm, HarvestForm, UploadForm
 from costshare.usage.importing import period_label
@@ -34,7 +35,6 @@ from costshare.usage.sushi import RETRY_DELAYS, harvest
 from costshare.xlsx import Column, Sheet, send
 
 blueprint = Blueprint("usage", __name__, url_prefix="/usage")
-blueprint.url_value_preprocessor(ids_in_range)
 
 #: Rows drawn as their own line in a chart; the rest are added up as "Other".
 CHART_LINES = 6
@@ -364,9 +364,9 @@ def imports():
         .options(selectinload(UsageImport.member), selectinload(UsageImport.created_by))
         .order_by(UsageImport.created_at.desc(), UsageImport.id.desc())
     )
-    member_id = request.args.get("member", type=int)
+    member_id = bounded_id(request.args.get("member", type=int))
     shown_member = None
-    if member_id is not None and 0 < member_id < 2**31:
+    if member_id is not None:
         shown_member = session.get(Member, member_id)
         query = query.where(UsageImport.member_id == member_id)
     number, per_page = page_args(50)

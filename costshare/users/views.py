@@ -21,14 +21,13 @@ from costshare.auth.forms import ConfirmForm
 from costshare.auth.models import ROLES, ApiToken, User
 from costshare.db import get_session
 from costshare.errors import ServiceError
-from costshare.members.fields import add_error, ids_in_range, submitted
+from costshare.members.fields import add_error, submitted
 from costshare.members.models import Member
 from costshare.pagination import page_args, paginate
 from costshare.users import services
 from costshare.users.forms import InviteUserForm
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
-blueprint.url_value_preprocessor(ids_in_range)
 
 
 def _member_choices(session) -> list[tuple[int, str]]:

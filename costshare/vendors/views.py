@@ -8,14 +8,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from costshare.access import access
 from costshare.db import get_session
-from costshare.members.fields import choices, ids_in_range, save_form
+from costshare.members.fields import choices, save_form
 from costshare.offers.models import Offer, Resource, Vendor
 from costshare.pagination import page_args, paginate
 from costshare.vendors import services
 from costshare.vendors.forms import ResourceForm, VendorForm
 
 blueprint = Blueprint("vendors", __name__, url_prefix="/vendors")
-blueprint.url_value_preprocessor(ids_in_range)
 
 
 def _offer_counts(session, resource_ids: list[int]) -> dict[int, int]:
