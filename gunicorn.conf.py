@@ -6,6 +6,11 @@ threads each suit two cores; `benchmarks/pages.py` measures that).
 
 import gc
 
+#: Seconds a worker may spend on one request before gunicorn restarts it. The
+#: default (30 s) killed long runs such as the PDFs of a whole year's invoices;
+#: SQLite's busy timeout (10 s) stays well inside it.
+timeout = 120
+
 
 def post_worker_init(worker):
     """Keep the loaded application out of the garbage collector's full collections.

@@ -7,11 +7,12 @@ by `constraint_message`.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -117,6 +118,13 @@ def constraint_message(error: IntegrityError) -> str:
     return "The change breaks a rule of the data and was not saved."
 
 
+#: What a user reads when the database cannot answer right now (SQLite "database is
+#: locked" after the busy timeout, a PostgreSQL server restarting): nothing was saved.
+DATABASE_BUSY_MESSAGE = "The database is busy, please try again in a moment."
+#: Seconds a client is told to wait before retrying (the `Retry-After` header).
+DATABASE_BUSY_RETRY_AFTER = 5
+
+
 def wants_json() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
 
@@ -159,6 +167,29 @@ def register(app: Flask) -> None:
         if wants_json():
             return json_error(409, message)
         return render_template("errors/error.html", status=409, message=message), 409
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError):
+        app.logger.warning(
+            "Database unavailable on %s %s: %s", request.method, request.path, error.orig
+        )
+        # Roll back now, so nothing is stored half-way and the page can still be drawn
+        # (a session whose flush failed refuses every query until it is rolled back).
+        session = g.get("db_session")
+        if session is not None:
+            with contextlib.suppress(OperationalError):  # the server may be gone altogether
+                session.rollback()
+        if wants_json():
+            response = json_error(503, DATABASE_BUSY_MESSAGE)
+        else:
+            response = app.make_response(
+                (
+                    render_template("errors/error.html", status=503, message=DATABASE_BUSY_MESSAGE),
+                    503,
+                )
+            )
+        response.headers["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
