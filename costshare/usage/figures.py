@@ -512,10 +512,38 @@ def _final_lines(
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
-def default_metric(session: Session, resource: Resource) -> str:
-    """Return the metric a resource is judged by: its kind's first one that was imported."""
-    available = metrics_of(session, resource_id=resource.id, kind=resource.kind)
-    return available[0] if available else preferred_metrics(resource.kind)[0]
+def default_metrics(session: Session, resources: Iterable[Resource]) -> dict[int, str]:
+    """Return the metric each resource is judged by: its kind's first one that was imported.
+
+    One query for all `resources`: the metrics of the imports that counted each one
+    (what `metrics_of(resource_id=…)` finds for a single resource).
+    """
+    by_id = {resource.id: resource for resource in resources}
+    if not by_id:
+        return {}
+    # Distinct (resource, import) pairs first: the totals are JSON, which PostgreSQL
+    # cannot compare for DISTINCT.
+    pairs = (
+        select(UsageItem.resource_id, UsageItem.import_id)
+        .where(UsageItem.resource_id.in_(sorted(by_id)))
+        .distinct()
+        .subquery()
+    )
+    query = (
+        select(pairs.c.resource_id, UsageImport.summary["totals"])
+        .join(UsageImport, UsageImport.id == pairs.c.import_id)
+        .where(UsageImport.record_count > 0)
+    )
+    seen: dict[int, set[str]] = defaultdict(set)
+    for resource_id, totals in session.execute(query):
+        seen[resource_id].update((totals or {}).keys())
+    result = {}
+    for resource_id, resource in by_id.items():
+        preferred = preferred_metrics(resource.kind)
+        imported = seen[resource_id]
+        ordered = [m for m in preferred if m in imported] + sorted(imported - set(preferred))
+        result[resource_id] = ordered[0] if ordered else preferred[0]
+    return result
 
 
 def cost_per_use(
@@ -549,10 +577,11 @@ def cost_per_use(
             .options(selectinload(Offer.resource))
         )
     }
-    metrics: dict[int, str] = {}
-    for offer in offers.values():
-        if offer.resource_id not in metrics:
-            metrics[offer.resource_id] = metric or default_metric(session, offer.resource)
+    resources = {offer.resource_id: offer.resource for offer in offers.values()}
+    if metric:
+        metrics = dict.fromkeys(resources, metric)
+    else:
+        metrics = default_metrics(session, resources.values())
     billed: dict[int, set[int]] = defaultdict(set)
     for line_offer, _, year, _ in lines:
         billed[line_offer].add(year)
