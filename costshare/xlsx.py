@@ -5,6 +5,9 @@ columns (`Column`), give the rows as plain values (`Decimal`, `int`, `str`,
 dates, `None`), and call `workbook(sheets)` for the bytes or `send(sheets,
 filename)` for the download. Money stays a number (never text), so the
 spreadsheet adds up as the page does.
+
+`safe_cell` is the one guard every CSV and XLSX writer puts text through: text
+that a spreadsheet would run as a formula gets a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -18,15 +21,36 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 KINDS = ("text", "money", "number", "integer", "percent", "date")
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMATS = {"integer": "#,##0", "number": "General", "percent": "0.00%", "date": "yyyy-mm-dd"}
-_HEADER_FILL = PatternFill("solid", fgColor="EEF2F6")
+_HEADER_FILL = "EEF2F6"
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+#: A text cell starting with one of these runs as a formula in a spreadsheet (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Text that is a plain number ("-5", "+1.25", "-1.5e3") is no formula and stays as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def safe_cell(value: Any) -> Any:
+    """Return `value` fit for a CSV or XLSX cell: formula-like text gets a leading `'`.
+
+    Text starting with = + - @ TAB or CR would run as a formula when the file is
+    opened in a spreadsheet, so it is written as `'` + the text (as OWASP
+    recommends); numbers, dates and None, and text that is just a number, stay.
+    """
+    formula_like = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+    if formula_like and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def unguard_cell(text: str) -> str:
+    """Undo `safe_cell` on text read back from a file this application wrote."""
+    if text[:1] == "'" and safe_cell(text[1:]) == text:
+        return text[1:]
+    return text
 
 
 @dataclass(frozen=True)
@@ -67,9 +91,9 @@ def money_format(currency: str) -> str:
 def _cell_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, Decimal | int | float | str | dt.date):
+    if isinstance(value, Decimal | int | float | dt.date):
         return value
-    return str(value)
+    return safe_cell(str(value))
 
 
 def _title(text: str, taken: set[str]) -> str:
@@ -83,14 +107,17 @@ def _title(text: str, taken: set[str]) -> str:
 
 
 def _write(ws: Any, sheet: Sheet) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     bold = Font(bold=True)
     for note in sheet.notes:
-        ws.append([note])
+        ws.append([_cell_value(note)])
     header_row = len(sheet.notes) + 1
-    ws.append([c.header for c in sheet.columns])
+    ws.append([_cell_value(c.header) for c in sheet.columns])
     for cell in ws[header_row]:
         cell.font = bold
-        cell.fill = _HEADER_FILL
+        cell.fill = PatternFill("solid", fgColor=_HEADER_FILL)
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     body = [*sheet.rows, *([sheet.totals] if sheet.totals is not None else [])]
     widths = [len(c.header) for c in sheet.columns]
@@ -124,6 +151,8 @@ def _write(ws: Any, sheet: Sheet) -> None:
 
 def workbook(sheets: Sequence[Sheet]) -> bytes:
     """Return an XLSX file with one worksheet per table."""
+    from openpyxl import Workbook  # imported when a workbook is made: it is slow to import
+
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()

@@ -14,8 +14,7 @@ from typing import Any
 
 from costshare.invoices.models import Invoice, Payment
 from costshare.invoices.services import half_even
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from costshare.xlsx import safe_cell
 
 INVOICE_HEADERS = [
     "number",
@@ -98,19 +97,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f")
-    text = str(value)
-    # A cell starting like a formula would run in a spreadsheet: keep it text.
-    if text.startswith(FORMULA_STARTS) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True
+    return safe_cell(str(value))
 
 
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -17,11 +17,10 @@ from decimal import Decimal
 from typing import IO, Any
 
 from costshare.members.fields import plain_number
+from costshare.xlsx import safe_cell, unguard_cell
 
 XLSX_MAGIC = b"PK\x03\x04"
 MAX_CELL = 10_000
-#: A cell starting with one of these runs as a formula in a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 class FileRefused(ValueError):
@@ -76,7 +75,7 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         delimiter = max((",", ";", "\t"), key=first.count)
         reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
         for number, row in enumerate(reader, start=1):
-            yield number, [_unguard(cell_text(c)) for c in row]
+            yield number, [unguard_cell(cell_text(c)) for c in row]
     except UnicodeDecodeError as error:
         raise FileRefused(
             f"Row {number + 1} is not UTF-8 text: save the file as “CSV UTF-8” or as XLSX."
@@ -89,11 +88,6 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
             text.detach()
 
 
-def _unguard(text: str) -> str:
-    """Undo the apostrophe `write_csv` puts before a cell that would run as a formula."""
-    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
-
-
 def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
@@ -104,7 +98,7 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     try:
         sheet = workbook.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [cell_text(c) for c in row]
+            yield number, [unguard_cell(cell_text(c)) for c in row]
     except FileRefused:
         raise
     except Exception as error:
@@ -146,17 +140,7 @@ def _csv_cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, Decimal):
         return plain_number(value)
-    text = str(value)
-    # A cell starting like a formula would run in a spreadsheet: keep it text.
-    return "'" + text if text[:1] in FORMULA_STARTS and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True
+    return safe_cell(str(value))
 
 
 def write_xlsx(sheet_name: str, headers: list[str], rows: Iterable[list[Any]]) -> bytes:
@@ -170,28 +154,22 @@ def write_xlsx(sheet_name: str, headers: list[str], rows: Iterable[list[Any]]) -
     bold = Font(bold=True)
     head = []
     for title in headers:
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = WriteOnlyCell(sheet, value=safe_cell(title))
         cell.font = bold
         head.append(cell)
     sheet.append(head)
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
+        sheet.append([_xlsx_cell(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-
+def _xlsx_cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
         # Excel keeps 15 significant digits: larger exact values stay text.
         digits = len(value.normalize().as_tuple().digits)
         value = value if digits <= 15 else plain_number(value)
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
-    return value
+    return safe_cell(value)

