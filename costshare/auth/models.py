@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,6 +50,21 @@ class User(UserMixin, TimestampMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users at login
         return self.active
+
+    @property
+    def session_token(self) -> str:
+        """Return a short keyed digest of the password hash and the active flag.
+
+        A login session keeps it beside the user's id: setting a new password (or
+        deactivating the user) changes it, and every session made before ends.
+        """
+        message = f"{self.password_hash}|{int(self.active)}".encode()
+        key = str(current_app.secret_key).encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """Return what the login session stores: "<id>:<session_token>"."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_coordinator(self) -> bool:

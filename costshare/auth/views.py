@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,16 +18,28 @@ from costshare.auth.services import authenticate, create_token, set_password
 from costshare.db import get_session, utcnow
 from costshare.errors import ServiceError
 from costshare.extensions import limiter, login_manager
+from costshare.urls import bounded_id
 
 blueprint = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """Return the active user a session's "<id>:<token>" names while its token still holds.
+
+    The token changes with the password (`User.session_token`): after a reset or a
+    change, sessions that logged in before load no one and go back to the login page.
+    """
+    digits, _, token = session_id.partition(":")
+    if not (token and digits.isascii() and digits.isdigit() and len(digits) <= 10):
         return None
-    user = get_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    user_id = bounded_id(int(digits))
+    if user_id is None:
+        return None
+    user = get_session().get(User, user_id)
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(user.session_token, token) else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -110,6 +123,9 @@ def change_password():
             else:
                 record(get_session(), "user.password", current_user, "Changed own password")
                 get_session().commit()
+                # The new password ends every session made with the old one; this one
+                # stays, under the new token.
+                login_user(current_user._get_current_object())
                 flash("Your password is changed.", "success")
                 return redirect(url_for("auth.account"))
     return render_template(

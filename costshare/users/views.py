@@ -12,7 +12,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -147,6 +147,9 @@ def reset_password(user_id: int):
         return redirect(url_for("users.index"))
     password = services.reset_password(session, user)
     session.commit()
+    if user.id == current_user.id:
+        # A reset ends the user's sessions; the coordinator who reset its own keeps this one.
+        login_user(user)
     return _password_page(user, password, new=False)
 
 
