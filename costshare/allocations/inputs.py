@@ -11,6 +11,7 @@ year ≤ Y (so a 2027 term uses 2026's FTE when 2027's is not entered yet);
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -329,13 +330,19 @@ def joined_member_ids(session: Session, offer_id: int) -> list[int]:
     )
 
 
+def _anniversary(start: dt.date, years: int) -> dt.date:
+    """Return `start` moved on by `years`; 29 February becomes 28 February in other years."""
+    year = start.year + years
+    if (start.month, start.day) == (2, 29) and not calendar.isleap(year):
+        return dt.date(year, 2, 28)
+    return start.replace(year=year)
+
+
 def term_label(offer: Offer, term_year: int) -> str:
     """Return the dates a term year covers, e.g. '2027-01-01 – 2027-12-31'."""
-    start = dt.date(
-        offer.term_start.year + term_year - 1, offer.term_start.month, offer.term_start.day
-    )
+    start = _anniversary(offer.term_start, term_year - 1)
     if term_year == offer.term_years:
         end = offer.term_end
     else:
-        end = dt.date(start.year + 1, start.month, start.day) - dt.timedelta(days=1)
+        end = _anniversary(offer.term_start, term_year) - dt.timedelta(days=1)
     return f"{start.isoformat()} – {end.isoformat()}"
