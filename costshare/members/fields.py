@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from wtforms import Form, PasswordField, SelectChoice, StringField
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import DateInput, HiddenInput, ListWidget, Select, TextInput
 
@@ -51,12 +52,31 @@ def clean_text(value: Any) -> Any:
 
 
 class _CleanMeta:
+    """Text fields get `clean_text` on their data and on their raw input alike.
+
+    The validators that look at the raw input (`InputRequired`) then see what is
+    stored: a name of only spaces is no name, and is refused beside its field.
+    """
+
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
         cls = unbound_field.field_class
         if issubclass(cls, StringField) and not issubclass(cls, PasswordField):
             filters = [*unbound_field.kwargs.get("filters", ()), clean_text]
-            return unbound_field.bind(form=form, filters=filters, **options)
+            return _clean_raw_data(unbound_field.bind(form=form, filters=filters, **options))
         return unbound_field.bind(form=form, **options)
+
+
+def _clean_raw_data(field: Any) -> Any:
+    """Make `field` clean its raw input once it has read it, before any validator runs."""
+    process = field.process
+
+    def process_clean(formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        process(formdata, data, extra_filters)
+        if field.raw_data:
+            field.raw_data = [clean_text(value) for value in field.raw_data]
+
+    field.process = process_clean
+    return field
 
 
 class BaseForm(FlaskForm):
