@@ -25,7 +25,7 @@ from costshare.allocations.inputs import term_label
 from costshare.allocations.models import Allocation, AllocationLine
 from costshare.audit.services import record, snapshot
 from costshare.db import today, utcnow
-from costshare.errors import ServiceError
+from costshare.errors import ConflictError, ServiceError
 from costshare.invoices import explain
 from costshare.invoices.documents import invoice_document
 from costshare.invoices.models import RUN_MODES, BillingRun, Invoice, InvoiceLine, Payment
@@ -633,6 +633,22 @@ def update_draft(
 # --- After issue: payments, void, credit notes --------------------------------------------
 
 
+def lock_invoice(session: Session, invoice: Invoice) -> Invoice:
+    """Lock the invoice's row until the transaction ends, and read it again.
+
+    `SELECT … FOR UPDATE` on PostgreSQL: another transaction that locks (or
+    updates) the row waits for this one to end, and then reads what it saved.
+    SQLite ignores the clause; it serialises writers anyway. The object in the
+    session is refreshed with the row as it is now (`populate_existing`).
+    """
+    return session.scalars(
+        select(Invoice)
+        .where(Invoice.id == invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def record_payment(
     session: Session,
     invoice: Invoice,
@@ -642,16 +658,39 @@ def record_payment(
     reference: str | None = None,
     user_id: int | None = None,
 ) -> Payment:
-    """Record money received; a partial payment leaves the rest outstanding."""
+    """Record money received; a partial payment leaves the rest outstanding.
+
+    The invoice's row is locked and read again first: a payment or void another
+    coordinator saved since this one opened the invoice is seen, and refused with
+    a `ConflictError` (409), so money is never recorded twice or on a void invoice.
+    """
+    seen_status, seen_paid = invoice.status, invoice.paid
+    lock_invoice(session, invoice)
     if invoice.kind != "invoice" or invoice.status == "draft":
         raise ServiceError("Payments are recorded against issued invoices only.")
     if invoice.status == "void":
+        if seen_status != "void":
+            raise ConflictError(
+                f"Invoice {invoice.number} was voided by someone else in the meantime; "
+                "it cannot be paid. Nothing was recorded."
+            )
         raise ServiceError(f"Invoice {invoice.number} is void; it cannot be paid.")
     if invoice.status == "paid":
+        if seen_status != "paid":
+            raise ConflictError(
+                f"Someone else recorded a payment on {invoice.number} in the meantime; "
+                "it is paid in full now. Nothing was recorded."
+            )
         raise ServiceError(f"Invoice {invoice.number} is already paid in full.")
     if amount is None or not amount.is_finite() or amount <= 0:
         raise ServiceError("The amount must be more than zero.", field="amount")
     if amount > invoice.balance:
+        if invoice.paid != seen_paid:
+            raise ConflictError(
+                f"Someone else recorded a payment on {invoice.number} in the meantime; only "
+                f"{_amount(invoice.balance, invoice.currency)} is still outstanding. Nothing "
+                "was recorded: check the amount and enter it again."
+            )
         raise ServiceError(
             f"This is more than the balance of {_amount(invoice.balance, invoice.currency)}.",
             field="amount",
@@ -700,19 +739,33 @@ def void_invoice(
 ) -> tuple[Invoice, Invoice | None]:
     """Void an issued invoice: issue the credit note that cancels it, and optionally redraft it.
 
+    The invoice's row is locked and read again first, so a payment recorded (or a
+    void) since it was opened is seen and refused with a `ConflictError` (409).
+
     Returns (credit note, new draft invoice or None). The new draft bills the same
     shares with the member's current details; the coordinator checks and issues it.
     """
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("Say why the invoice is voided.", field="reason")
+    seen_status, seen_paid = invoice.status, invoice.paid
+    lock_invoice(session, invoice)
+    if invoice.kind == "invoice" and invoice.status == "void" and seen_status != "void":
+        raise ConflictError(f"Invoice {invoice.number} was voided by someone else in the meantime.")
     if invoice.kind != "invoice" or invoice.status not in ("issued", "paid"):
         raise ServiceError("Only an issued invoice can be voided.")
+    if invoice.paid > 0 and seen_paid != invoice.paid:
+        raise ConflictError(
+            f"Someone else recorded a payment of "
+            f"{_amount(invoice.paid - seen_paid, invoice.currency)} on {invoice.number} "
+            "in the meantime; it cannot be voided."
+        )
     if invoice.paid > 0:
         raise ServiceError(
             f"Payments of {_amount(invoice.paid, invoice.currency)} are recorded against "
             f"{invoice.number}; it cannot be voided."
         )
+    lines = list(invoice.lines)  # loaded before the credit note joins the session
     before = snapshot(invoice, ["status", "void_reason"])
     invoice.status = "void"
     invoice.void_reason = reason
@@ -733,7 +786,7 @@ def void_invoice(
         notes=f"Cancels invoice {invoice.number} of {settings.date(invoice.issue_date)} in full. "
         f"Reason: {reason}",
     )
-    for line in invoice.lines:
+    for line in lines:
         credit.lines.append(
             InvoiceLine(
                 position=line.position,
