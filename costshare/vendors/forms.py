@@ -101,29 +101,19 @@ class ResourceForm(BaseForm):
     counter_title_ids = TextAreaField("Title identifiers", [Optional(), Length(max=2_000_000)])
     submit = SubmitField("Save resource")
 
-    def _title_ids_sent(self) -> bool:
-        """Return whether the request had the field: a post without it keeps the identifiers.
-
-        Left out, the field keeps the list the edited resource holds (not text to read).
-        """
-        return bool(self.counter_title_ids.raw_data)
-
     def validate_counter_title_ids(self, field: TextAreaField) -> None:
-        if not self._title_ids_sent():
-            return
         _, problems = parse_title_ids(field.data or "")
         if problems:
             more = f" (and {len(problems) - 3} more lines)" if len(problems) > 3 else ""
             raise ValidationError(" ".join(problems[:3]) + more)
 
     def values(self) -> dict:
-        values = {
+        ids, _ = parse_title_ids(self.counter_title_ids.data or "")
+        return {
             "vendor_id": self.vendor_id.data,
             "name": self.name.data,
             "kind": self.kind.data,
             "counter_platform": self.counter_platform.data or None,
             "counter_database": self.counter_database.data or None,
+            "counter_title_ids": ids,
         }
-        if self._title_ids_sent():
-            values["counter_title_ids"], _ = parse_title_ids(self.counter_title_ids.data or "")
-        return values

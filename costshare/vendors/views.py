@@ -152,7 +152,8 @@ def edit_resource(resource_id: int):
     found = _resource_or_404(resource_id)
     form = ResourceForm(obj=found)
     form.vendor_id.choices = _vendor_choices(session)
-    if request.method == "GET":
+    if request.method == "GET" or "counter_title_ids" not in request.form:
+        # The text area shows the list one per line; a post that leaves it out keeps it.
         form.counter_title_ids.data = "\n".join(found.counter_title_ids or [])
     done = save_form(
         form,
