@@ -55,6 +55,7 @@ from costshare.vendors.forms import MAX_TITLE_IDS, ResourceForm, VendorForm
 TAKES_PART = ("joined", "invited")
 
 _TEXT = {"type": "string", "nullable": True}
+_STAFF_NOTES = {**_TEXT, "description": "coordinators' notes; left out for member users"}
 _DATE = {"type": "string", "format": "date"}
 _DATE_OR_NULL = {"type": "string", "format": "date", "nullable": True}
 VENDOR_PROPERTIES = {
@@ -107,7 +108,7 @@ SCHEMAS.update(
                 "website": _TEXT,
                 "contact_name": _TEXT,
                 "contact_email": _TEXT,
-                "notes": _TEXT,
+                "notes": _STAFF_NOTES,
             },
         },
         "VendorInput": {
@@ -162,7 +163,7 @@ SCHEMAS.update(
                 "currency": {"type": "string"},
                 "status": {"type": "string", "enum": list(OFFER_STATUSES)},
                 "deadline": _DATE_OR_NULL,
-                "notes": _TEXT,
+                "notes": _STAFF_NOTES,
                 "current_round_id": {"type": "integer", "nullable": True},
                 "version": {"type": "integer"},
             },
@@ -190,21 +191,21 @@ SCHEMAS.update(
         },
         "QuoteRound": {
             "type": "object",
-            "required": ["id", "number", "pricing"],
+            "required": ["id", "number"],
             "properties": {
                 "id": {"type": "integer"},
                 "offer_id": {"type": "integer"},
                 "number": {"type": "integer"},
                 "label": _TEXT,
                 "received_on": _DATE_OR_NULL,
-                "notes": _TEXT,
+                "notes": _STAFF_NOTES,
                 "current": {"type": "boolean"},
                 "version": {"type": "integer"},
                 "pricing": {
                     "type": "object",
                     "description": (
                         "the engine's price keys: total or pricing, price_list, term, "
-                        "surcharge, subsidy"
+                        "surcharge, subsidy; left out for member users"
                     ),
                 },
                 "solo_prices": {"type": "array", "items": ref("SoloPrice")},
@@ -277,6 +278,17 @@ def _date(value: Any) -> str | None:
 
 # --- what a member user may see --------------------------------------------------------------
 
+#: Kept from member users: the coordinators' notes, and a round's pricing (a per-member
+#: price table or price list would show what other members are quoted).
+STAFF_ONLY_KEYS = ("notes", "pricing")
+
+
+def _staff_only_removed(data: dict[str, Any]) -> dict[str, Any]:
+    """Return `data` without the staff-only keys when a member user asks."""
+    if member_scope() is None:
+        return data
+    return {key: value for key, value in data.items() if key not in STAFF_ONLY_KEYS}
+
 
 def _visible_offers(query: Select[Any]) -> Select[Any]:
     scope = member_scope()
@@ -314,14 +326,16 @@ def _exists_or_404(model: type, value: Any, what: str) -> None:
 
 
 def vendor_json(vendor: Vendor) -> dict[str, Any]:
-    return {
-        "id": vendor.id,
-        "name": vendor.name,
-        "website": vendor.website,
-        "contact_name": vendor.contact_name,
-        "contact_email": vendor.contact_email,
-        "notes": vendor.notes,
-    }
+    return _staff_only_removed(
+        {
+            "id": vendor.id,
+            "name": vendor.name,
+            "website": vendor.website,
+            "contact_name": vendor.contact_name,
+            "contact_email": vendor.contact_email,
+            "notes": vendor.notes,
+        }
+    )
 
 
 def _vendor_query() -> Select[Any]:
@@ -523,23 +537,25 @@ def update_resource(resource_id: int):
 
 
 def offer_json(offer: Offer) -> dict[str, Any]:
-    return {
-        "id": offer.id,
-        "title": offer.title,
-        "resource_id": offer.resource_id,
-        "resource_name": offer.resource.name,
-        "vendor_id": offer.resource.vendor_id,
-        "vendor_name": offer.resource.vendor.name,
-        "term_start": _date(offer.term_start),
-        "term_end": _date(offer.term_end),
-        "term_years": offer.term_years,
-        "currency": offer.currency,
-        "status": offer.status,
-        "deadline": _date(offer.deadline),
-        "notes": offer.notes,
-        "current_round_id": offer.current_round_id,
-        "version": offer.version,
-    }
+    return _staff_only_removed(
+        {
+            "id": offer.id,
+            "title": offer.title,
+            "resource_id": offer.resource_id,
+            "resource_name": offer.resource.name,
+            "vendor_id": offer.resource.vendor_id,
+            "vendor_name": offer.resource.vendor.name,
+            "term_start": _date(offer.term_start),
+            "term_end": _date(offer.term_end),
+            "term_years": offer.term_years,
+            "currency": offer.currency,
+            "status": offer.status,
+            "deadline": _date(offer.deadline),
+            "notes": offer.notes,
+            "current_round_id": offer.current_round_id,
+            "version": offer.version,
+        }
+    )
 
 
 def participation_json(p: Participation) -> dict[str, Any]:
@@ -579,7 +595,7 @@ def round_json(
             for p in sorted(prices, key=lambda p: p.member.code)
             if scope is None or p.member_id == scope
         ]
-    return data
+    return _staff_only_removed(data)
 
 
 def _participations(offer: Offer) -> list[Participation]:

@@ -175,3 +175,34 @@ def test_participations_are_recorded(client, world, session) -> None:
     )
     assert refused.status_code == 422
     assert "cannot decide before it is invited" in refused.get_json()["error"]
+
+
+def test_member_users_read_no_notes_and_no_pricing(client, world, session) -> None:
+    """A per-member price table would tell a member what the others are quoted."""
+    offer = world.own_offer
+    offer.notes = "Vendor would go down to 90,000 if pressed."
+    offer.resource.vendor.notes = "Sales contact is difficult."
+    quote = session.get(QuoteRound, offer.current_round_id)
+    quote.notes = "Second round after the call of 3 October."
+    quote.pricing = {"pricing": {"kind": "member_prices", "prices": {"OWN": "100", "OTH": "900"}}}
+    session.flush()
+    token = world.tokens["member"]
+    offer_url = f"/api/v1/offers/{offer.id}"
+    rounds = [
+        api(client, "GET", f"{offer_url}/rounds/{quote.id}", token).get_json(),
+        *api(client, "GET", f"{offer_url}/rounds", token).get_json()["items"],
+        *api(client, "GET", offer_url, token).get_json()["rounds"],
+    ]
+    offer_texts = [
+        api(client, "GET", offer_url, token).get_json(),
+        *api(client, "GET", "/api/v1/offers", token).get_json()["items"],
+    ]
+    vendor = api(client, "GET", f"/api/v1/vendors/{offer.resource.vendor_id}", token)
+    assert vendor.status_code == 200
+    for data in [*rounds, *offer_texts, vendor.get_json()]:
+        assert "notes" not in data and "pricing" not in data, data
+        assert "OTH" not in str(data) and "900" not in str(data)
+    # Staff read them.
+    staff = api(client, "GET", f"{offer_url}/rounds/{quote.id}", world.tokens["negotiator"])
+    assert staff.get_json()["notes"].startswith("Second round")
+    assert staff.get_json()["pricing"]["pricing"]["prices"]["OTH"] == "900"
