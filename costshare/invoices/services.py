@@ -19,6 +19,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_currency, get_currency_precision
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from costshare.allocations.inputs import term_label
@@ -28,7 +29,14 @@ from costshare.db import today, utcnow
 from costshare.errors import ConflictError, ServiceError
 from costshare.invoices import explain
 from costshare.invoices.documents import invoice_document
-from costshare.invoices.models import RUN_MODES, BillingRun, Invoice, InvoiceLine, Payment
+from costshare.invoices.models import (
+    RUN_MODES,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Payment,
+)
 from costshare.invoices.numbering import take_number
 from costshare.members.models import Member
 from costshare.offers.models import Offer, Resource
@@ -495,6 +503,26 @@ def render_invoices(
     )
 
 
+def lock_numbers(session: Session, year: int) -> None:
+    """Lock the invoice number sequence of `year` until the transaction ends.
+
+    The row `take_number` bumps: on PostgreSQL, whoever issues invoices numbered
+    in `year` waits for this transaction to end. Issuing takes it before checking
+    what is already billed, so two runs billing the same shares cannot both pass
+    the check. SQLite serialises writers anyway.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(InvoiceSequence)
+        .values(year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    session.execute(
+        select(InvoiceSequence.id).where(InvoiceSequence.year == year).with_for_update()
+    ).one()
+
+
 def _check_not_billed(session: Session, invoices: list[Invoice]) -> None:
     ids = {
         line.allocation_line_id
@@ -526,6 +554,9 @@ def _issue(
             raise ServiceError(f"Invoice {invoice.number} is already issued.")
         if not invoice.lines:
             raise ServiceError("An invoice without lines cannot be issued.")
+    # First the lock every issue of this year takes for its number, then the check: a
+    # second issuer of the same shares waits here, then sees the first one's invoices.
+    lock_numbers(session, issue_date.year)
     _check_not_billed(session, invoices)
     now = utcnow()
     for invoice in invoices:

@@ -28,6 +28,7 @@ from costshare.invoices import services, views
 from costshare.invoices.models import BillingRun, Invoice, InvoiceLine, InvoiceSequence, Payment
 from costshare.members.models import Member
 from costshare.offers.models import Offer, Participation, QuoteRound, Resource, Vendor
+from tests.factories import create_final_allocation, create_member, create_offer
 from tests.invoices.support import ISSUE, issued_run, settings
 
 YEAR = 2098  # a year no other test bills or numbers in
@@ -296,3 +297,59 @@ def test_a_voided_invoice_is_refused_a_payment_as_before(session, world, issued,
     with pytest.raises(ServiceError, match="is void; it cannot be paid") as caught:
         services.record_payment(session, invoice, amount=Decimal("1.00"), paid_on=ISSUE)
     assert not isinstance(caught.value, ConflictError)
+
+
+# --- Billing the same shares twice ---------------------------------------------------------
+
+
+def _two_draft_runs_of_one_allocation(app, engine, created) -> tuple[int, int]:
+    """Commit a final allocation of YEAR and two draft runs that both bill it."""
+    with app.app_context(), Session(engine) as setup:
+        member = create_member(setup, code="RACE2", name="Second Race Library")
+        offer = create_offer(
+            setup,
+            title="Race Index",
+            term_start=dt.date(YEAR, 1, 1),
+            term_end=dt.date(YEAR, 12, 31),
+            joined=[member],
+        )
+        allocation = create_final_allocation(setup, offer, {member: {"amount": "500.00"}})
+        runs = [services.create_run(setup, settings(), year=YEAR, name=f"Run {n}") for n in (1, 2)]
+        setup.commit()
+        created.update(
+            {
+                "allocation_line": [line.id for line in allocation.lines],
+                "allocation": [allocation.id],
+                "participation": [p.id for p in offer.participations],
+                "quote_round": [r.id for r in offer.rounds],
+                "offer": [offer.id],
+                "resource": [offer.resource_id],
+                "vendor": [offer.resource.vendor_id],
+                "member": [member.id],
+            }
+        )
+        return runs[0].id, runs[1].id
+
+
+def test_two_concurrent_runs_cannot_both_bill_the_same_share(app, pg) -> None:
+    engine, created = pg
+    first_run, second_run = _two_draft_runs_of_one_allocation(app, engine, created)
+
+    def issue(run_id: int) -> Callable[[Session], None]:
+        def act(session: Session) -> None:
+            run = session.get(BillingRun, run_id)
+            services.issue_run(session, settings(), run, issue_date=ISSUED_ON)
+
+        return act
+
+    outcome = _race(app, engine, issue(first_run), issue(second_run))
+
+    assert isinstance(outcome, ServiceError), outcome
+    assert "already billed on issued invoice(s) CS-2098-0001" in outcome.message
+    with Session(engine) as check:
+        issued = check.scalars(
+            select(Invoice.number).where(Invoice.year == YEAR, Invoice.status == "issued")
+        ).all()
+        assert issued == ["CS-2098-0001"]
+        sequence = check.scalar(select(InvoiceSequence).where(InvoiceSequence.year == YEAR))
+        assert sequence.last_number == 1  # the refused run took no number
