@@ -36,6 +36,7 @@ from costshare.engine import (
 )
 from costshare.errors import ServiceError, json_error
 from costshare.formulas import services as formulas
+from costshare.members.fields import has_broken_text, text_problem
 from costshare.offers.models import Offer, Participation
 from costshare.urls import MAX_ID
 from costshare.usage.figures import MAX_MONTHS
@@ -280,6 +281,11 @@ def _json_body(required: bool = True) -> dict[str, Any]:
         raise BadRequest("The request body must be a JSON object.") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    if has_broken_text(data):
+        raise BadRequest(
+            "The request body holds a NUL character or half of a Unicode character "
+            "(a lone surrogate such as \\ud800): send whole characters."
+        )
     return data
 
 
@@ -292,10 +298,16 @@ def _integer(data: dict[str, Any], key: str, default: Any = None, minimum: int =
     return value
 
 
-def _text(data: dict[str, Any], key: str) -> str | None:
+def _text(data: dict[str, Any], key: str, multiline: bool = False) -> str | None:
+    """Return the text under `key` (None when absent); control characters answer 400."""
     value = data.get(key)
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise ServiceError(f"'{key}' must be text.", field=key)
+    problem = text_problem(value.strip(), f"'{key}'", multiline)
+    if problem:
+        raise BadRequest(problem)
     return value
 
 
@@ -415,8 +427,8 @@ def formula_create():
         session,
         name=_text(data, "name") or "",
         definition=data.get("definition"),
-        description=_text(data, "description"),
-        source=_text(data, "source"),
+        description=_text(data, "description", multiline=True),
+        source=_text(data, "source", multiline=True),
         preset_key=_text(data, "preset_key"),
     )
     session.commit()

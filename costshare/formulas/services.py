@@ -26,6 +26,7 @@ from costshare.engine import (
     to_jsonable,
 )
 from costshare.errors import ServiceError
+from costshare.members.fields import text_problem
 from costshare.offers.models import Offer, Resource
 from costshare.urls import bounded_id
 from costshare.usage.services import clean_usage_spec
@@ -251,8 +252,13 @@ def check_against(
     return problems_with(scenario)
 
 
-def _clean_text(value: str | None, what: str, field: str, limit: int | None = None) -> str | None:
+def _clean_text(
+    value: str | None, what: str, field: str, limit: int | None = None, multiline: bool = False
+) -> str | None:
     value = (value or "").strip()
+    problem = text_problem(value, what, multiline)
+    if problem:
+        raise ServiceError(problem, field=field)
     if limit is not None and len(value) > limit:
         raise ServiceError(f"The {what} is longer than {limit} characters.", field=field)
     return value or None
@@ -300,8 +306,8 @@ def create_formula(
         raise ServiceError(f"There is no preset '{preset_key}'.", field="preset_key")
     formula = Formula(
         name=name,
-        description=_clean_text(description, "description", "description", 4000),
-        source=_clean_text(source, "source", "source", 4000),
+        description=_clean_text(description, "description", "description", 4000, multiline=True),
+        source=_clean_text(source, "source", "source", 4000, multiline=True),
         preset_key=preset_key,
         definition=_checked(session, definition),
     )
@@ -330,8 +336,10 @@ def update_formula(
     """Change a saved formula; allocations already computed keep the formula they used."""
     before = snapshot(formula)
     formula.name = _unique_name(session, _clean_text(name, "name", "name", NAME_MAX), formula.id)
-    formula.description = _clean_text(description, "description", "description", 4000)
-    formula.source = _clean_text(source, "source", "source", 4000)
+    formula.description = _clean_text(
+        description, "description", "description", 4000, multiline=True
+    )
+    formula.source = _clean_text(source, "source", "source", 4000, multiline=True)
     formula.definition = _checked(session, definition)
     session.flush()
     old, new = changes(before, snapshot(formula))

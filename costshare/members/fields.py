@@ -51,6 +51,46 @@ def clean_text(value: Any) -> Any:
     return value
 
 
+#: Characters no stored text may hold: C0/C1 controls (NUL…) and halves of a UTF-16 pair.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+_BROKEN = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str, what: str, multiline: bool = False) -> str | None:
+    """Return why `value` cannot be kept as the `what` (a sentence), or None.
+
+    Refused: control characters (NUL and the like, which PostgreSQL or a
+    spreadsheet cannot take) and half of a Unicode pair (JSON can send "\\ud800");
+    tabs and line breaks too unless the text may have several lines.
+    """
+    found = _UNSTORABLE.search(value) or (not multiline and _LINE_BREAKS.search(value))
+    if not found:
+        return None
+    char = found.group()
+    if "\ud800" <= char <= "\udfff":
+        return f"The {what} holds half of a Unicode character ({char!a}): send whole characters."
+    if char in "\t\n\r":
+        return f"The {what} must be one line, without tabs or line breaks."
+    return f"The {what} holds the control character {char!a}: remove it."
+
+
+def has_broken_text(value: Any) -> bool:
+    """Whether any text in parsed JSON `value` (keys too) holds NUL or a lone surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _BROKEN.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class _CleanMeta:
     """Text fields get `clean_text` on their data and on their raw input alike.
 
