@@ -21,7 +21,7 @@ Pages with a target of their own say so beside their figures (`IN_PROCESS`,
 hardly do: both are printed.
 
 Run: .venv/bin/python benchmarks/pages.py [--quick] — exits 1 when a target is missed
-(about four minutes; `--quick`: 10 requests per page and 2 s of load, to try changes).
+(about fifteen minutes; `--quick`: 10 requests per page and 2 s of load, to try changes).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ MEMBERS, VENDORS, OFFERS, YEARS = 500, 40, 200, range(2022, 2027)
 FINALS, DRAFTS, AUDIT_EVENTS = 60, 20, 5000
 RUNS, WARMUP = 50, 3
 #: Under gunicorn: per page, one second to warm up, then `LOAD_SECONDS` measured.
-CLIENTS, WARMUP_SECONDS, LOAD_SECONDS = 10, 1, 6
+CLIENTS, WARMUP_SECONDS, LOAD_SECONDS = 10, 1, 30
 #: gunicorn on 2 cores: four sync workers (the README's command). Two workers with four
 #: threads each did as well in some runs, but in others one worker kept all ten keep-alive
 #: connections and the second core sat idle; sync workers take each request afresh.
