@@ -18,7 +18,6 @@ coordinator action gets 403.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -107,15 +106,3 @@ def ensure_member_visible(member_id: int) -> None:
     scope = member_scope()
     if scope is not None and scope != member_id:
         abort(404)
-
-
-def coordinator_only(view: F) -> F:
-    """Guard a branch inside a `user` view that only coordinators may take."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_coordinator:
-            abort(404 if current_user.is_member_user else 403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]

@@ -320,16 +320,6 @@ def result_for_year(result: dict[str, Any], term_year: int) -> dict[str, Any]:
     return result
 
 
-def joined_member_ids(session: Session, offer_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Participation.member_id).where(
-                Participation.offer_id == offer_id, Participation.status == "joined"
-            )
-        )
-    )
-
-
 def _anniversary(start: dt.date, years: int) -> dt.date:
     """Return `start` moved on by `years`; 29 February becomes 28 February in other years."""
     year = start.year + years

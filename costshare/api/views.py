@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import Select
-from werkzeug.exceptions import BadRequest
 
 from costshare.access import access
 from costshare.api.openapi import PAGE_PARAMETERS, build_document, document, list_of, ref
@@ -38,14 +37,6 @@ def paginated(query: Select[Any], serialize: Callable[[Any], dict[str, Any]]):
     )
 
 
-def json_body() -> dict[str, Any]:
-    """Return the request's JSON object, or answer 400 with a sentence."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return data
-
-
 @blueprint.route("/openapi.json")
 @access("public")
 @document("This document", {200: {"type": "object"}}, tags=["public"])
@@ -53,7 +44,7 @@ def openapi():
     return jsonify(build_document(current_app))
 
 
-__all__ = ["PAGE_PARAMETERS", "blueprint", "document", "json_body", "list_of", "paginated", "ref"]
+__all__ = ["PAGE_PARAMETERS", "blueprint", "document", "list_of", "paginated", "ref"]
 
 # Feature endpoints register themselves on `blueprint` when imported.
 from costshare.api import (  # noqa: E402, F401

@@ -719,7 +719,3 @@ def history_query(offer: Offer):
         .options(joinedload(AuditEvent.user))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
-
-
-def money_text(value: Decimal | None) -> str:
-    return plain_number(value) if value is not None else ""

@@ -106,10 +106,6 @@ class Window:
         return {"begin": f"{self.begin:%Y-%m}", "end": f"{self.end:%Y-%m}"}
 
 
-def term_window(offer: Offer) -> Window:
-    return Window.covering(offer.term_start, offer.term_end)
-
-
 def billed_window(offer: Offer, years: Iterable[int]) -> Window:
     """Return the months of the term years billed in calendar `years` (first to last).
 
