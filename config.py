@@ -96,7 +96,8 @@ class Config:
         self.MAIL_USERNAME = _env("MAIL_USERNAME")
         self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
-        self.MAIL_SENDER = _env("MAIL_SENDER", self.CONSORTIUM_EMAIL)
+        # Empty counts as unset: mail then comes from the consortium address.
+        self.MAIL_SENDER = _env("MAIL_SENDER") or self.CONSORTIUM_EMAIL
 
         # Login attempts per client address.
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")

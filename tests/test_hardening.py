@@ -90,3 +90,31 @@ def test_invoice_exports_neutralise_a_formula_name(as_coordinator, world, sessio
     assert not any(c.data_type == "f" for c in cells)
     gross = [row[header.index("gross")] for row in ws.iter_rows(min_row=2)]
     assert all(c.data_type == "n" for c in gross)
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+@pytest.fixture
+def environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("COSTSHARE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("CONSORTIUM_EMAIL", "invoices@consortium.example.org")
+    return monkeypatch
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_mail_sender_sends_from_the_consortium_address(environment, empty) -> None:
+    from config import Config
+
+    environment.setenv("MAIL_SENDER", empty)
+    assert Config().MAIL_SENDER == "invoices@consortium.example.org"
+
+
+def test_a_mail_sender_given_is_used(environment) -> None:
+    from config import Config
+
+    environment.setenv("MAIL_SENDER", "Billing <billing@consortium.example.org>")
+    assert Config().MAIL_SENDER == "Billing <billing@consortium.example.org>"
+    environment.delenv("MAIL_SENDER")
+    assert Config().MAIL_SENDER == "invoices@consortium.example.org"
