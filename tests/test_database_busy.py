@@ -30,6 +30,7 @@ def test_a_locked_database_shows_a_page_with_a_sentence(as_coordinator, busy) ->
     body = response.get_data(as_text=True)
     assert response.status_code == 503
     assert "The database is busy, please try again in a moment" in body
+    assert "<title>Busy" in body or "<h1>Busy</h1>" in body
     assert "database is locked" not in body and "Traceback" not in body
     assert response.headers["Retry-After"]
 
