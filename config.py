@@ -26,6 +26,16 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.lower() in {"1", "true", "yes", "on"}
 
 
+def _env_count(name: str, default: int = 0) -> int:
+    """Return a whole number of at least 0 from the environment (empty: `default`)."""
+    value = _env(name)
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise RuntimeError(f"{name} must be a whole number of at least 0, not {value!r}.")
+    return int(value)
+
+
 def _instance_path() -> Path:
     return Path(_env("COSTSHARE_INSTANCE_PATH") or BASE_DIR / "instance")
 
@@ -113,6 +123,10 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # a form left open during a meeting still posts
 
         self.SQL_ECHO = _env_bool("SQL_ECHO")
+
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
+        # trusted; 0 trusts none (the client's address is the connection's).
+        self.PROXY_HOPS = _env_count("PROXY_HOPS", 0)
 
 
 class TestConfig(Config):

@@ -23,6 +23,7 @@ def create_app(config_class: type[Config] | Config = Config) -> Flask:
     )
     app.config.from_object(config)
     app.url_map.converters["int"] = IdConverter
+    trust_proxies(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -31,6 +32,16 @@ def create_app(config_class: type[Config] | Config = Config) -> Flask:
     register_security_headers(app)
     register_commands(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies, read the client's address, scheme and host from
+    the X-Forwarded-For/-Proto/-Host headers they set; with 0 (the default), ignore them."""
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

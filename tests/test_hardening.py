@@ -118,3 +118,43 @@ def test_a_mail_sender_given_is_used(environment) -> None:
     assert Config().MAIL_SENDER == "Billing <billing@consortium.example.org>"
     environment.delenv("MAIL_SENDER")
     assert Config().MAIL_SENDER == "invoices@consortium.example.org"
+
+
+# ---------------------------------------------------------------------------------------------
+# Behind a reverse proxy
+
+FORWARDED = {
+    "X-Forwarded-For": "203.0.113.7",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "costshare.example.org",
+}
+
+
+def _seen(application) -> tuple[str, str, str]:
+    from flask import request
+
+    with application.test_client() as client:
+        client.get("/login", headers=FORWARDED, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        return request.remote_addr, request.scheme, request.host
+
+
+def test_one_trusted_proxy_gives_the_clients_address_and_scheme(make_app) -> None:
+    assert _seen(make_app(PROXY_HOPS=1)) == ("203.0.113.7", "https", "costshare.example.org")
+
+
+def test_without_a_trusted_proxy_the_forwarded_headers_are_ignored(make_app) -> None:
+    assert _seen(make_app(PROXY_HOPS=0)) == ("10.0.0.2", "http", "localhost")
+
+
+def test_proxy_hops_are_read_from_the_environment(environment) -> None:
+    from config import Config
+
+    assert Config().PROXY_HOPS == 0
+    environment.setenv("PROXY_HOPS", "2")
+    assert Config().PROXY_HOPS == 2
+    environment.setenv("PROXY_HOPS", "")
+    assert Config().PROXY_HOPS == 0
+    for bad in ("-1", "one"):
+        environment.setenv("PROXY_HOPS", bad)
+        with pytest.raises(RuntimeError, match="PROXY_HOPS"):
+            Config()
