@@ -17,7 +17,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import get_currency_precision
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
@@ -27,6 +28,7 @@ from costshare.allocations.models import Allocation, AllocationLine
 from costshare.audit.services import record, snapshot
 from costshare.db import today, utcnow
 from costshare.errors import ConflictError, ServiceError
+from costshare.formatting import money
 from costshare.invoices import explain
 from costshare.invoices.documents import invoice_document
 from costshare.invoices.models import (
@@ -61,7 +63,8 @@ class BillingSettings:
         return format_date(value, format="medium", locale=self.locale)
 
     def money(self, value: Decimal, currency: str) -> str:
-        return format_currency(half_even(value, currency), currency, locale=self.locale)
+        """Write an amount on its currency's grid (half to even), as every page writes it."""
+        return money(half_even(value, currency), currency, self.locale)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BillingSettings:
@@ -119,9 +122,14 @@ def convert(amount: Decimal, rate: ExchangeRate | None, currency: str) -> Decima
     return half_even(amount * rate.rate, currency) if rate else amount
 
 
-def _amount(value: Decimal, currency: str) -> str:
-    """Write an amount for a message: on its currency's grid, with its code (986.64 EUR)."""
-    return f"{half_even(value, currency)} {currency}"
+def _amount(value: Decimal, currency: str, locale: str | None = None) -> str:
+    """Write an amount for a message or the audit log as pages do (€986.64).
+
+    On its currency's grid (half to even), in `locale`, else the app's, else en_GB.
+    """
+    if locale is None:
+        locale = current_app.config.get("LOCALE", "en_GB") if has_app_context() else "en_GB"
+    return money(half_even(value, currency), currency, locale)
 
 
 def half_even(value: Decimal, currency: str) -> Decimal:
@@ -579,7 +587,7 @@ def _issue(
             f"{invoice.kind}.issue",
             invoice,
             f"Issued {invoice.kind.replace('_', ' ')} {invoice.number} to {invoice.member.code}: "
-            f"{_amount(invoice.gross, invoice.currency)}",
+            f"{_amount(invoice.gross, invoice.currency, settings.locale)}",
             after=snapshot(invoice, ["number", "issue_date", "due_date", "gross", "pdf_sha256"]),
             user_id=user_id,
         )
@@ -787,14 +795,14 @@ def void_invoice(
         raise ServiceError("Only an issued invoice can be voided.")
     if invoice.paid > 0 and seen_paid != invoice.paid:
         raise ConflictError(
-            f"Someone else recorded a payment of "
-            f"{_amount(invoice.paid - seen_paid, invoice.currency)} on {invoice.number} "
-            "in the meantime; it cannot be voided."
+            "Someone else recorded a payment of "
+            f"{_amount(invoice.paid - seen_paid, invoice.currency, settings.locale)} "
+            f"on {invoice.number} in the meantime; it cannot be voided."
         )
     if invoice.paid > 0:
         raise ServiceError(
-            f"Payments of {_amount(invoice.paid, invoice.currency)} are recorded against "
-            f"{invoice.number}; it cannot be voided."
+            f"Payments of {_amount(invoice.paid, invoice.currency, settings.locale)} "
+            f"are recorded against {invoice.number}; it cannot be voided."
         )
     lines = list(invoice.lines)  # loaded before the credit note joins the session
     before = snapshot(invoice, ["status", "void_reason"])

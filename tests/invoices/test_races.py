@@ -175,7 +175,7 @@ def test_a_partial_payment_meanwhile_leaves_less_to_pay(app, pg) -> None:
     outcome = _race(app, engine, _pay(invoice_id, "30.00"), _pay(invoice_id, "80.00"))
 
     assert isinstance(outcome, ConflictError), outcome
-    assert "only 70.00" in outcome.message  # 100.00 − 30.00 still outstanding
+    assert "only €70.00 is still outstanding" in outcome.message  # 100.00 − 30.00 still outstanding
     assert _payments(engine, invoice_id) == (1, Decimal("30.00"), "issued")
 
 
@@ -278,7 +278,7 @@ def test_the_payment_page_refuses_what_a_payment_meanwhile_settled(
     assert response.status_code == 302
     page = as_coordinator.get(url).get_data(as_text=True)
     assert "Someone else recorded a payment on" in page
-    assert "only 986.64" in page  # 7,986.64 − 7,000.00
+    assert "only €986.64 is still outstanding" in page  # 7,986.64 − 7,000.00
     assert session.scalar(select(func.count()).where(Payment.invoice_id == invoice.id)) == 0
 
 
