@@ -37,6 +37,10 @@ from costshare.usage.reports import (
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 #: Months a page shows when no window is chosen.
 DEFAULT_MONTHS = 12
+#: A consortium figure (an average per member, a cost per use) is shown only when at
+#: least this many members make it: with two, either could work out the other's figure
+#: from its own.
+MIN_MEMBERS_SHOWN = 3
 #: The longest window a page or formula may ask for.
 MAX_MONTHS = 120
 
@@ -403,10 +407,12 @@ class Average:
 
     uses: int
     members: int
+    #: Made of too few members to be shown to a member user (see `MIN_MEMBERS_SHOWN`).
+    withheld: bool = False
 
     @property
     def per_member(self) -> Decimal | None:
-        if not self.members:
+        if not self.members or self.withheld:
             return None
         return (Decimal(self.uses) / self.members).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
 
@@ -414,7 +420,11 @@ class Average:
 def consortium_averages(
     session: Session, resource_ids: Iterable[int], metric: str, window: Window
 ) -> dict[int, Average]:
-    """Return each resource's total uses and how many members used it, over the window."""
+    """Return each resource's total uses and how many members used it, over the window.
+
+    What a member user reads beside its own figures: a resource used by fewer than
+    `MIN_MEMBERS_SHOWN` members gives its member count only.
+    """
     ids = sorted(set(resource_ids))
     if not ids:
         return {}
@@ -423,7 +433,15 @@ def consortium_averages(
     for c in counts(session, [metric], window, resource_ids=ids):
         uses[c.resource_id] += c.count  # type: ignore[index]
         users[c.resource_id].add(c.member_id)  # type: ignore[index]
-    return {rid: Average(uses[rid], len(users[rid])) for rid in ids if rid in uses}
+    averages = {}
+    for rid in ids:
+        if rid in uses:
+            members = len(users[rid])
+            if members < MIN_MEMBERS_SHOWN:
+                averages[rid] = Average(0, members, withheld=True)
+            else:
+                averages[rid] = Average(uses[rid], members)
+    return averages
 
 
 def resource_totals(session: Session, metric: str, window: Window) -> dict[int | None, Average]:
@@ -476,6 +494,9 @@ class CostPerUse:
 
     @property
     def consortium_cost_per_use(self) -> Decimal | None:
+        """The consortium's amount ÷ its uses; None when fewer than `MIN_MEMBERS_SHOWN` used it."""
+        if self.consortium_members < MIN_MEMBERS_SHOWN:
+            return None
         return per_use(self.consortium_amount, self.consortium_uses)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from costshare.usage.importing import import_usage
 from costshare.usage.models import UsageImport
-from tests.factories import create_final_allocation
+from tests.factories import create_final_allocation, create_member
 from tests.usage.support import Line, Report, journal_report
 
 
@@ -30,16 +30,23 @@ def post_file(client, world, body: bytes, name: str = "tr.tsv", role="coordinato
 @pytest.fixture
 def usage(session, world):
     platform = world.own_offer.resource.counter_platform
+    # A consortium figure needs three members behind it (else one could work out another's).
+    third = create_member(session, code="THIRD")
     for member, counts in (
         (world.own, {"2027-01": 2000, "2027-02": 2200}),
         (world.other, {"2027-01": 1000}),
+        (third, {"2027-02": 800}),
     ):
         report = journal_report(counts, platform=platform, institution_id=f"x:{member.code}")
         import_usage(session, report.tsv(), member=member, filename=f"{member.code}.tsv")
     create_final_allocation(
         session,
         world.own_offer,
-        {world.own: {"amount": "6300.00"}, world.other: {"amount": "1234.57"}},
+        {
+            world.own: {"amount": "6300.00"},
+            world.other: {"amount": "1234.57"},
+            third: {"amount": "465.43"},
+        },
     )
     return world
 
@@ -89,7 +96,7 @@ def test_an_upload_without_a_file_is_a_400(client, world) -> None:
 
 def test_negotiators_read_the_history_but_cannot_upload(client, world, usage) -> None:
     listed = client.get("/api/v1/usage/imports", headers=bearer(world, "negotiator"))
-    assert listed.status_code == 200 and listed.get_json()["count"] == 2
+    assert listed.status_code == 200 and listed.get_json()["count"] == 3
     refused = post_file(client, world, b"x", role="negotiator")
     assert refused.status_code == 403
 
@@ -114,9 +121,11 @@ def test_a_member_reads_its_usage_beside_the_consortiums(client, usage) -> None:
     [row] = data["rows"]
     assert row["counts"] == {"2027-01": 2000, "2027-02": 2200}
     assert row["total"] == 4200 and row["reports"] == ["TR"]
-    # (4200 + 1000) uses / 2 members = 2600.0 a member; no other member is named.
-    assert row["consortium_average_per_member"] == "2600.0"
+    # (4200 + 1000 + 800) uses / 3 members = 2000.0 a member; no other member is named.
+    assert row["consortium_average_per_member"] == "2000.0"
+    assert row["consortium_members"] == 3
     assert "OTHER" not in response.get_data(as_text=True)
+    assert "THIRD" not in response.get_data(as_text=True)
     other = client.get(f"/api/v1/usage/members/{usage.other.id}", headers=bearer(usage, "member"))
     assert other.status_code == 404
 
@@ -127,6 +136,7 @@ def test_a_resources_usage_per_member_is_for_staff(client, usage) -> None:
     assert [(r["member_code"], r["total"]) for r in data["rows"]] == [
         ("OWN", 4200),
         ("OTHER", 1000),
+        ("THIRD", 800),
     ]
     assert client.get(url, headers=bearer(usage, "member")).status_code == 404
 
@@ -136,13 +146,13 @@ def test_cost_per_use_for_a_member_and_for_staff(client, usage) -> None:
     [row] = mine["items"]
     assert row["member_code"] == "OWN"
     assert Decimal(row["cost_per_use"]) == Decimal("1.50")  # 6300.00 / 4200
-    # (6300.00 + 1234.57) / (4200 + 1000) = 1.44895… → 1.45
-    assert row["consortium_cost_per_use"] == "1.45"
+    # (6300.00 + 1234.57 + 465.43) / (4200 + 1000 + 800) = 8000.00 / 6000 = 1.333… → 1.33
+    assert row["consortium_cost_per_use"] == "1.33"
     other = client.get(
         f"/api/v1/usage/cost-per-use?member_id={usage.other.id}", headers=bearer(usage, "member")
     )
     assert other.status_code == 404
     everyone = client.get("/api/v1/usage/cost-per-use", headers=bearer(usage)).get_json()
-    assert sorted(r["member_code"] for r in everyone["items"]) == ["OTHER", "OWN"]
+    assert sorted(r["member_code"] for r in everyone["items"]) == ["OTHER", "OWN", "THIRD"]
     bad = client.get("/api/v1/usage/cost-per-use?begin=2027-99", headers=bearer(usage))
     assert bad.status_code == 400

@@ -111,22 +111,30 @@ def test_karger_j3_replaces_j1_in_its_month_only(session, member) -> None:
 def test_a_resource_is_shown_per_member_with_the_consortiums_average(session, resource) -> None:
     a = create_member(session, code="A1")
     b = create_member(session, code="B1")
-    create_member(session, code="C1")  # no usage: not counted in the average
+    c = create_member(session, code="C1")
+    create_member(session, code="D1")  # no usage: not counted in the average
     load(session, a, journal_report({"2026-01": 4, "2026-02": 6}, institution_id="x:a"))
     load(session, b, journal_report({"2026-01": 30}, institution_id="x:b"))
     table = resource_table(session, resource.id, "Total_Item_Requests", Q1)
     assert [(row.label, row.total) for row in table.rows] == [("B1", 30), ("A1", 10)]
     assert table.month_total(JAN) == 34
+    # Two members using it: either could work out the other's figure from the average.
     average = consortium_averages(session, [resource.id], "Total_Item_Requests", Q1)[resource.id]
-    # (10 + 30) uses / 2 members using it = 20.0 per member.
-    assert (average.uses, average.members, average.per_member) == (40, 2, Decimal("20.0"))
+    assert (average.members, average.per_member, average.withheld) == (2, None, True)
+    assert average.uses == 0  # nothing of the total is handed out either
+    load(session, c, journal_report({"2026-03": 5}, institution_id="x:c"))
+    average = consortium_averages(session, [resource.id], "Total_Item_Requests", Q1)[resource.id]
+    # (10 + 30 + 5) uses / 3 members using it = 15.0 per member.
+    assert (average.uses, average.members, average.per_member) == (45, 3, Decimal("15.0"))
 
 
 def test_a_members_summary_names_no_other_member(session, resource) -> None:
     a = create_member(session, code="A1")
     b = create_member(session, code="B1")
+    c = create_member(session, code="C1")
     load(session, a, journal_report({"2026-01": 4, "2026-02": 6}, institution_id="x:a"))
     load(session, b, journal_report({"2026-01": 30}, institution_id="x:b"))
+    load(session, c, journal_report({"2025-12": 2}, institution_id="x:c"))
     summary = member_usage_summary(session, a.id)
     assert summary.window == Window(dt.date(2025, 3, 1), FEB)  # 12 months to its last
     [line] = summary.resources
@@ -136,8 +144,9 @@ def test_a_members_summary_names_no_other_member(session, resource) -> None:
         10,
         2,
     )
-    # Consortium: 40 uses by 2 members (B1 is counted, never named).
-    assert (line.consortium.uses, line.consortium.members) == (40, 2)
+    # Consortium: 10 + 30 + 2 = 42 uses by 3 members (B1 and C1 counted, never named).
+    assert (line.consortium.uses, line.consortium.members) == (42, 3)
+    assert line.consortium.per_member == Decimal("14.0")
     assert line.reports == ["TR"]
 
 
@@ -148,11 +157,17 @@ def test_cost_per_use_divides_the_allocated_amount_by_the_uses(session, resource
     a = create_member(session, code="A1")
     b = create_member(session, code="B1")
     c = create_member(session, code="C1")
-    offer = create_offer(session, resource=resource, joined=[a, b, c])  # term 2027
+    d = create_member(session, code="D1")
+    offer = create_offer(session, resource=resource, joined=[a, b, c, d])  # term 2027
     create_final_allocation(
         session,
         offer,
-        {a: {"amount": "6300.00"}, b: {"amount": "1234.57"}, c: {"amount": "500.00"}},
+        {
+            a: {"amount": "6300.00"},
+            b: {"amount": "1234.57"},
+            c: {"amount": "500.00"},
+            d: {"amount": "465.43"},
+        },
     )
     load(session, a, journal_report({"2027-01": 2000, "2027-02": 2200}, institution_id="x:a"))
     load(session, b, journal_report({"2027-03": 1000}, institution_id="x:b"))
@@ -167,10 +182,15 @@ def test_cost_per_use_divides_the_allocated_amount_by_the_uses(session, resource
     assert rows["A1"].cost_per_use == Decimal("1.50")  # 6300.00 / 4200
     assert rows["B1"].cost_per_use == Decimal("1.23")  # 1234.57 / 1000 = 1.23457
     assert rows["C1"].uses == 0 and rows["C1"].cost_per_use is None
-    # Consortium: (6300.00 + 1234.57) / (4200 + 1000) = 7534.57 / 5200 = 1.44895… → 1.45;
-    # C1 has no usage and stays out of it.
-    assert rows["A1"].consortium_cost_per_use == Decimal("1.45")
+    # Two members with usage: the consortium's figure would give each the other's.
     assert rows["A1"].consortium_members == 2
+    assert rows["A1"].consortium_cost_per_use is None
+    load(session, d, journal_report({"2027-05": 800}, institution_id="x:d"))
+    rows = {row.member_code: row for row in cost_per_use(session, offer_id=offer.id)}
+    # Consortium: (6300.00 + 1234.57 + 465.43) / (4200 + 1000 + 800) = 8000.00 / 6000
+    # = 1.3333… → 1.33; C1 has no usage and stays out of it.
+    assert rows["A1"].consortium_cost_per_use == Decimal("1.33")
+    assert rows["A1"].consortium_members == 3
     assert rows["A1"].window == Window(dt.date(2027, 1, 1), dt.date(2027, 12, 1))
     assert rows["A1"].years == [2027]
 
@@ -178,14 +198,20 @@ def test_cost_per_use_divides_the_allocated_amount_by_the_uses(session, resource
 def test_a_member_sees_its_own_rows_beside_the_consortiums(session, resource) -> None:
     a = create_member(session, code="A1")
     b = create_member(session, code="B1")
-    offer = create_offer(session, resource=resource, joined=[a, b])
-    create_final_allocation(session, offer, {a: {"amount": "100.00"}, b: {"amount": "300.00"}})
+    c = create_member(session, code="C1")
+    offer = create_offer(session, resource=resource, joined=[a, b, c])
+    create_final_allocation(
+        session,
+        offer,
+        {a: {"amount": "100.00"}, b: {"amount": "300.00"}, c: {"amount": "200.00"}},
+    )
     load(session, a, journal_report({"2027-01": 3000}, institution_id="x:a"))
     load(session, b, journal_report({"2027-01": 1000}, institution_id="x:b"))
+    load(session, c, journal_report({"2027-02": 1000}, institution_id="x:c"))
     [row] = cost_per_use(session, member_id=a.id)
     assert row.member_code == "A1"
     assert row.cost_per_use == Decimal("0.0333")  # 100.00 / 3000 = 0.03333…: four places
-    assert row.consortium_cost_per_use == Decimal("0.10")  # 400.00 / 4000
+    assert row.consortium_cost_per_use == Decimal("0.12")  # 600.00 / 5000
 
 
 def test_cost_per_use_over_a_chosen_window(session, resource) -> None:
