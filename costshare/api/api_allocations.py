@@ -23,7 +23,7 @@ from costshare.access import access, member_scope
 from costshare.allocations import services
 from costshare.allocations.models import Allocation, AllocationLine, Formula
 from costshare.api.openapi import PAGE_PARAMETERS, SCHEMAS, document, list_of, ref
-from costshare.api.views import blueprint, paginated
+from costshare.api.views import blueprint, paginated, whole_list
 from costshare.audit.services import plain
 from costshare.db import get_session
 from costshare.engine import (
@@ -394,10 +394,10 @@ def formula_list():
 @access("staff")
 @document(
     "The published cost-sharing models (presets)",
-    {200: {"type": "object", "properties": {"items": {"type": "array", "items": ref("Preset")}}}},
+    {200: list_of("Preset")},
 )
 def formula_presets():
-    return jsonify({"items": plain(presets())})
+    return whole_list(plain(presets()))
 
 
 @blueprint.route("/formulas/<int:formula_id>")

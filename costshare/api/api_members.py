@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from costshare.access import access, ensure_member_visible, member_scope
 from costshare.api.openapi import PAGE_PARAMETERS, SCHEMAS, document, list_of, ref
-from costshare.api.views import blueprint, paginated
+from costshare.api.views import blueprint, paginated, whole_list
 from costshare.db import get_session
 from costshare.errors import ServiceError
 from costshare.members import schemas, services
@@ -275,7 +275,7 @@ YEAR_AND_NAME = [
 @document(
     "A member's facts, optionally of one year or one name",
     {
-        200: {"type": "object", "properties": {"items": {"type": "array", "items": ref("Fact")}}},
+        200: list_of("Fact"),
         404: ref("Error"),
     },
     YEAR_AND_NAME,
@@ -287,7 +287,7 @@ def member_facts(member_id: int):
     facts = [
         f for f in found.facts if (year is None or f.year == year) and (not name or f.name == name)
     ]
-    return jsonify({"items": [fact_json(f) for f in facts]})
+    return whole_list([fact_json(f) for f in facts])
 
 
 @blueprint.route("/members/<int:member_id>/facts", methods=["PUT"])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from costshare.access import access, member_scope
 from costshare.api.openapi import PAGE_PARAMETERS, SCHEMAS, document, list_of, ref
-from costshare.api.views import blueprint, paginated
+from costshare.api.views import blueprint, paginated, whole_list
 from costshare.db import get_session, today
 from costshare.errors import ServiceError
 from costshare.members import schemas
@@ -732,19 +732,16 @@ def _solo_of(quote_ids: list[int]) -> dict[int, list[SoloPrice]]:
 @blueprint.route("/offers/<int:offer_id>/rounds")
 @access("user")
 @document(
-    "An offer's quote rounds with their pricing and solo prices (a member user: its own)",
+    "An offer's quote rounds and solo prices (a member user: its own solo price, no pricing)",
     {
-        200: {
-            "type": "object",
-            "properties": {"items": {"type": "array", "items": ref("QuoteRound")}},
-        },
+        200: list_of("QuoteRound"),
         404: ref("Error"),
     },
 )
 def rounds(offer_id: int):
     found = _offer_or_404(offer_id)
     prices = _solo_of([q.id for q in found.rounds])
-    return jsonify({"items": [round_json(q, found, prices[q.id]) for q in found.rounds]})
+    return whole_list([round_json(q, found, prices[q.id]) for q in found.rounds])
 
 
 @blueprint.route("/offers/<int:offer_id>/rounds/<int:round_id>")
@@ -888,16 +885,13 @@ def update_round(offer_id: int, round_id: int):
 @document(
     "Who is invited to, joined or declined an offer (a member user: itself)",
     {
-        200: {
-            "type": "object",
-            "properties": {"items": {"type": "array", "items": ref("Participation")}},
-        },
+        200: list_of("Participation"),
         404: ref("Error"),
     },
 )
 def participations(offer_id: int):
     found = _offer_or_404(offer_id)
-    return jsonify({"items": [participation_json(p) for p in _participations(found)]})
+    return whole_list([participation_json(p) for p in _participations(found)])
 
 
 @blueprint.route("/offers/<int:offer_id>/participations", methods=["POST"])

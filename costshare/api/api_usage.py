@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest
 
 from costshare.access import access, ensure_member_visible, member_scope
 from costshare.api.openapi import PAGE_PARAMETERS, SCHEMAS, document, list_of, ref
-from costshare.api.views import blueprint, paginated
+from costshare.api.views import blueprint, paginated, whole_list
 from costshare.db import get_session
 from costshare.errors import ServiceError
 from costshare.members.models import Member
@@ -395,11 +395,7 @@ ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     "Cost per use of offers with final allocations: a member's amount ÷ its uses over the"
     " term (or begin/end), beside the consortium's (a member user: its own rows only)",
     {
-        200: {
-            "type": "object",
-            "required": ["items"],
-            "properties": {"items": {"type": "array", "items": ref("CostPerUse")}},
-        },
+        200: list_of("CostPerUse"),
         400: ref("Error"),
         404: ref("Error"),
     },
@@ -439,4 +435,4 @@ def usage_cost_per_use():
         metric=metric,
         window=window,
     )
-    return jsonify({"items": [_cost_json(row) for row in rows]})
+    return whole_list([_cost_json(row) for row in rows])

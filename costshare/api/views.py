@@ -37,6 +37,11 @@ def paginated(query: Select[Any], serialize: Callable[[Any], dict[str, Any]]):
     )
 
 
+def whole_list(items: list[dict[str, Any]]):
+    """Answer a short list that is never paged (an offer's rounds) in the same list shape."""
+    return jsonify({"items": items, "count": len(items), "page": 1, "per_page": max(1, len(items))})
+
+
 @blueprint.route("/openapi.json")
 @access("public")
 @document("This document", {200: {"type": "object"}}, tags=["public"])

@@ -117,7 +117,12 @@ def test_facts_are_set_changed_and_removed(client, world, session) -> None:
     listed = api(
         client, "GET", f"/api/v1/members/{world.own.id}/facts?year=2026", world.tokens["member"]
     )
-    assert listed.get_json() == {"items": [{"year": 2026, "name": "fte", "value": "12600.25"}]}
+    assert listed.get_json() == {
+        "items": [{"year": 2026, "name": "fte", "value": "12600.25"}],
+        "count": 1,
+        "page": 1,
+        "per_page": 1,
+    }
 
 
 def test_bad_facts_name_the_item_and_field_and_change_nothing(client, world, session) -> None:

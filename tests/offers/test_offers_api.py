@@ -206,3 +206,21 @@ def test_member_users_read_no_notes_and_no_pricing(client, world, session) -> No
     staff = api(client, "GET", f"{offer_url}/rounds/{quote.id}", world.tokens["negotiator"])
     assert staff.get_json()["notes"].startswith("Second round")
     assert staff.get_json()["pricing"]["pricing"]["prices"]["OTH"] == "900"
+
+
+def test_short_lists_answer_the_list_shape(client, world) -> None:
+    """Lists that are never paged still answer {items, count, page, per_page}."""
+    token = world.tokens["coordinator"]
+    offer = world.own_offer.id
+    for url in (
+        "/api/v1/formulas/presets",
+        f"/api/v1/members/{world.own.id}/facts",
+        "/api/v1/usage/cost-per-use",
+        f"/api/v1/offers/{offer}/rounds",
+        f"/api/v1/offers/{offer}/participations",
+    ):
+        data = api(client, "GET", url, token).get_json()
+        assert set(data) == {"items", "count", "page", "per_page"}, url
+        assert data["count"] == len(data["items"]) and data["page"] == 1, url
+    presets = api(client, "GET", "/api/v1/formulas/presets", token).get_json()
+    assert presets["count"] == 7  # the seven published models shipped
