@@ -11,6 +11,7 @@ from typing import Any
 
 from costshare.engine.errors import ScenarioError
 from costshare.engine.runtime import collector_paused
+from costshare.xlsx import safe_cell
 
 LINE_COLUMNS = (
     "code",
@@ -227,7 +228,7 @@ def to_csv(result: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 

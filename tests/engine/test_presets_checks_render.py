@@ -205,6 +205,17 @@ def test_csv_leaves_missing_values_empty() -> None:
     assert rows[2][:9] == ["B", "", "50.00", "50.00", "", "0.00", "", "", ""]
 
 
+def test_csv_keeps_formula_like_names_inert() -> None:
+    data = scenario(
+        [member("A", '=HYPERLINK("http://x.example","y")', solo_price="40.00"), member("B")],
+        total="100.00",
+    )
+    rows = list(csv.reader(io.StringIO(to_csv(allocate(data)))))
+    assert rows[1][:3] == ["A", '\'=HYPERLINK("http://x.example","y")', "50.00"]
+    # Negative savings are numbers, not formulas: they stay as they are.
+    assert rows[1][7] == "-10.00"
+
+
 def test_json_never_writes_exponents() -> None:
     # A unit of 1e-7 makes str(Decimal) write 3E-7; the JSON must say 0.0000003.
     data = scenario(
