@@ -109,6 +109,12 @@ class Invoice(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(16), default="invoice")
     #: For a credit note: the invoice it cancels.
     credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    #: For a corrected invoice: the voided invoice it replaces (set when it is drafted).
+    #: The default NO ACTION refuses to delete a replaced invoice, as RESTRICT would; SQLite
+    #: cannot record RESTRICT on a column added in place (see the migration).
+    replaces_invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoice.id", name="fk_invoice_replaces_invoice_id_invoice"), index=True
+    )
     #: Given when issued (drafts have none): prefix + year + gapless sequence.
     number: Mapped[str | None] = mapped_column(String(32))
     #: The year billed (the run's year); the number counts in the issue date's year.
@@ -141,7 +147,12 @@ class Invoice(TimestampMixin, Base):
 
     run: Mapped[BillingRun | None] = relationship(back_populates="invoices")
     member: Mapped[Member] = relationship()
-    credited_invoice: Mapped[Invoice | None] = relationship(remote_side=[id])
+    credited_invoice: Mapped[Invoice | None] = relationship(
+        remote_side=[id], foreign_keys=[credited_invoice_id]
+    )
+    replaces_invoice: Mapped[Invoice | None] = relationship(
+        remote_side=[id], foreign_keys=[replaces_invoice_id]
+    )
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
     )

@@ -889,6 +889,7 @@ def redraft(
         settings,
         notes=f"Replaces invoice {voided.number}, voided: {voided.void_reason}",
     )
+    invoice.replaces_invoice = voided
     session.add(invoice)
     session.flush()
     record(
@@ -900,6 +901,16 @@ def redraft(
         user_id=user_id,
     )
     return invoice
+
+
+def replacement_of(session: Session, voided: Invoice) -> Invoice | None:
+    """Return the corrected invoice drafted to replace `voided` (the latest), if any."""
+    return session.scalars(
+        select(Invoice)
+        .where(Invoice.replaces_invoice_id == voided.id, Invoice.kind == "invoice")
+        .order_by(Invoice.id.desc())
+        .limit(1)
+    ).first()
 
 
 # --- PDFs and email -----------------------------------------------------------------------

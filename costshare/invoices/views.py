@@ -302,16 +302,8 @@ def _detail_page(invoice: Invoice, **forms):
     session = get_session()
     credit_note = queries.credit_notes_of(session, [invoice.id]).get(invoice.id)
     replacement = None
-    if invoice.status == "void" and invoice.run_id:
-        replacement = next(
-            (
-                i
-                for i in invoice.run.invoices
-                if i.kind == "invoice"
-                and (i.notes or "").startswith(f"Replaces invoice {invoice.number},")
-            ),
-            None,
-        )
+    if invoice.status == "void":
+        replacement = services.replacement_of(session, invoice)
     context = {
         "payment_form": PaymentForm(formdata=None, amount=invoice.balance or None),
         "void_form": VoidForm(formdata=None),
