@@ -15,7 +15,7 @@ from costshare.db import today
 from costshare.invoices import queries, services
 from costshare.invoices.models import INVOICE_KINDS, INVOICE_STATUSES, BillingRun, Invoice
 from costshare.invoices.services import half_even
-from costshare.invoices.views import invoice_or_404
+from costshare.invoices.views import content_disposition, invoice_or_404
 
 MONEY = ref("Money")
 DATE = {"type": "string", "format": "date", "nullable": True}
@@ -238,9 +238,9 @@ def invoice(invoice_id: int):
 def invoice_pdf(invoice_id: int):
     found = invoice_or_404(invoice_id)
     response = Response(services.invoice_pdf(found), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{services.pdf_filename(found)}"'
-    )
+    response.headers["Content-Disposition"] = content_disposition(services.pdf_filename(found))
+    # A member's invoice: never kept by a shared cache or on disk.
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

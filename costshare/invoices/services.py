@@ -22,6 +22,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
+from werkzeug.utils import secure_filename
 
 from costshare.allocations.inputs import term_label
 from costshare.allocations.models import Allocation, AllocationLine
@@ -926,8 +927,13 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
 
 def pdf_filename(invoice: Invoice) -> str:
+    """Name an invoice's PDF from its number and member: safe in a header, archive or folder.
+
+    A prefix may hold "/" or quotes (INV/2027/0001): only letters, digits, "-", "_" and
+    "." are kept, and none that leads up a folder (INV_2027_0001_OWN.pdf).
+    """
     label = invoice.number or f"draft-{invoice.id}"
-    return f"{label}_{invoice.member.code}.pdf"
+    return secure_filename(f"{label}_{invoice.member.code}.pdf") or "invoice.pdf"
 
 
 def send_invoice(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from decimal import Decimal
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -279,7 +281,7 @@ def run_zip(run_id: int):
     return Response(
         buffer.getvalue(),
         mimetype="application/zip",
-        headers={"Content-Disposition": _attachment(name)},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 
@@ -322,11 +324,15 @@ def _detail_page(invoice: Invoice, **forms):
     )
 
 
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """Return a Content-Disposition header for `filename` (a run's name may be any text).
 
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    No line break, control character or "/" gets through; the plain name is ASCII
+    without quotes, the UTF-8 one is percent-encoded.
+    """
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", filename)
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @blueprint.route("/invoices/<int:invoice_id>.pdf")
@@ -336,8 +342,8 @@ def pdf(invoice_id: int):
     data = services.invoice_pdf(invoice)
     disposition = "attachment" if request.args.get("download") else "inline"
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = _attachment(services.pdf_filename(invoice)).replace(
-        "attachment", disposition, 1
+    response.headers["Content-Disposition"] = content_disposition(
+        services.pdf_filename(invoice), disposition
     )
     if invoice.pdf_sha256:
         response.headers["ETag"] = f'"{invoice.pdf_sha256}"'
@@ -504,5 +510,5 @@ def _table_download(name, headers, rows, money, fmt, title):
     return Response(
         data,
         mimetype=mimetype,
-        headers={"Content-Disposition": _attachment(f"{name}-{today().isoformat()}.{fmt}")},
+        headers={"Content-Disposition": content_disposition(f"{name}-{today().isoformat()}.{fmt}")},
     )
