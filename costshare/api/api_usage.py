@@ -71,7 +71,11 @@ SCHEMAS["UsageRow"] = {
         "total": {"type": "integer"},
         "reports": {"type": "array", "items": {"type": "string"}},
         "sources": {"type": "string"},
-        "consortium_average_per_member": {**DECIMAL, "nullable": True},
+        "consortium_average_per_member": {
+            **DECIMAL,
+            "nullable": True,
+            "description": "null when fewer than three members used the resource",
+        },
         "consortium_members": {"type": "integer"},
     },
 }
@@ -105,7 +109,11 @@ SCHEMAS["CostPerUse"] = {
         "uses": {"type": "integer"},
         "months_with_usage": {"type": "integer"},
         "cost_per_use": {**DECIMAL, "nullable": True},
-        "consortium_cost_per_use": {**DECIMAL, "nullable": True},
+        "consortium_cost_per_use": {
+            **DECIMAL,
+            "nullable": True,
+            "description": "null when fewer than three members have usage of the resource",
+        },
         "consortium_members": {"type": "integer"},
     },
 }
