@@ -87,7 +87,7 @@ def test_recording_a_partial_payment_and_refusing_too_much(
     # Refused beside the amount field, the page shown again; nothing recorded.
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert re.search(r'id="amount-error"[^>]*>This is more than the balance of 986\.64 EUR', page)
+    assert re.search(r'id="amount-error"[^>]*>This is more than the balance of €986\.64\.', page)
     session.refresh(invoice)
     assert invoice.paid == Decimal("7000.00")
     response = as_coordinator.post_form(url + "/payments", {"amount": "abc", "paid_on": "x"})
