@@ -74,3 +74,17 @@ def test_a_coordinator_resetting_its_own_password_stays_logged_in(logged_in, wor
     assert response.status_code == 200
     assert logged_out(elsewhere)
     assert not logged_out(here)
+
+
+def test_sessions_from_before_a_deactivation_stay_ended_after_reactivation(
+    logged_in, world
+) -> None:
+    coordinator = logged_in(world.coordinator.email)
+    negotiator = logged_in(world.negotiator.email)
+    coordinator.post_form(f"/users/{world.negotiator.id}/deactivate")
+    assert logged_out(negotiator)
+    coordinator.post_form(f"/users/{world.negotiator.id}/activate")
+    # A cookie kept from before (a lost laptop, say) does not come back to life.
+    assert logged_out(negotiator)
+    negotiator.login(world.negotiator.email)
+    assert not logged_out(negotiator)

@@ -40,6 +40,9 @@ class User(UserMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(16))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Counts deactivations and reactivations: part of the session token, so a session
+    #: from before a deactivation stays ended when the user is active again.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     last_login_at: Mapped[dt.datetime | None]
 
     member: Mapped[Member | None] = relationship()
@@ -53,12 +56,13 @@ class User(UserMixin, TimestampMixin, Base):
 
     @property
     def session_token(self) -> str:
-        """Return a short keyed digest of the password hash and the active flag.
+        """Return a short keyed digest of the password hash, the active flag and the epoch.
 
-        A login session keeps it beside the user's id: setting a new password (or
-        deactivating the user) changes it, and every session made before ends.
+        A login session keeps it beside the user's id: setting a new password,
+        deactivating or reactivating the user changes it, and every session made
+        before ends.
         """
-        message = f"{self.password_hash}|{int(self.active)}".encode()
+        message = f"{self.password_hash}|{int(self.active)}|{self.session_epoch}".encode()
         key = str(current_app.secret_key).encode()
         return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 

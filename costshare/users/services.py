@@ -60,6 +60,7 @@ def set_active(session: Session, user: User, active: bool, acting: User) -> int:
             token.revoked_at = now
             revoked += 1
     user.active = active
+    user.session_epoch += 1
     session.flush()
     verb = "Reactivated" if active else "Deactivated"
     record(
