@@ -5,12 +5,23 @@ ORM objects. They may load only our own static files (`costshare/static/`):
 the URL fetcher refuses every other URL, so a member name or address that
 happens to hold markup can never make the server fetch anything.
 
-Speed. Most of one WeasyPrint call is spent writing the PDF — embedding and
-subsetting the fonts — once per document. `render_many` therefore lays out
-each document on its own (so "page x of y" counts per document), writes all
-their pages as ONE PDF (fonts subset once for the batch), and splits that PDF
-back into one file per document with pypdf. A large batch is cut in chunks
-rendered by a process pool over the machine's cores.
+Speed. One WeasyPrint call per document parses the stylesheet, loads the
+fonts, lays the document out, draws it and embeds (subsets) the fonts it
+used. `render_many` pays for the fixed part once:
+
+- each process (each thread) keeps one renderer: the parsed stylesheet, one
+  font configuration, the image cache, and WeasyPrint's user-agent stylesheet
+  without the rules for footnotes, notes and list markers, which our documents
+  never use but which cost a computed style for every element (see
+  `lean_user_agent_css`; `tests/invoices/test_pdf_renderer.py` fails loudly
+  if WeasyPrint's internals this relies on change);
+- it lays out each document on its own (so "page x of y" counts per
+  document), writes all their pages as ONE PDF (fonts subset once) and splits
+  that PDF back into one file per document with pypdf;
+- a large batch is cut in chunks rendered by a process pool over the cores.
+  A process running no other thread forks the workers from itself, warm (the
+  fonts and stylesheet already loaded); a threaded one (a web server) must not
+  fork and uses a fork server that preloads WeasyPrint instead.
 """
 
 from __future__ import annotations
@@ -18,10 +29,11 @@ from __future__ import annotations
 import io
 import mimetypes
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -33,6 +45,21 @@ STATIC = Path(__file__).resolve().parent / "static"
 STYLESHEET = Path(__file__).resolve().parent.parent / "templates" / "pdf" / "documents.css"
 #: Below this many documents per core, a process pool costs more than it saves.
 DOCUMENTS_PER_WORKER = 24
+#: WeasyPrint's user-agent rules our documents never use, yet which cost a computed style
+#: for every element (a universal pseudo-element) or a look-up on every page. They are
+#: dropped from the user-agent stylesheet of our PDFs; `tests/invoices/test_pdf_renderer.py`
+#: fails if WeasyPrint's stylesheet stops having exactly these lines.
+UA_DROPPED = (
+    "::footnote-call",
+    "::footnote-marker",
+    "::note-call",
+    "::note-marker",
+    "::note-callback",
+    "@footnote",
+    "@note-area",
+)
+#: `::marker` matters only for list items: `li` is the only list item in WeasyPrint's stylesheet.
+UA_SCOPED = {"::marker": "li::marker"}
 
 Progress = Callable[[int, int], None]
 
@@ -79,6 +106,69 @@ def stylesheet() -> Any:
     return _stylesheet(STYLESHEET.stat().st_mtime)
 
 
+def lean_user_agent_css(ua: str) -> str:
+    """Return WeasyPrint's user-agent stylesheet without the rules in `UA_DROPPED`.
+
+    Works line by line: WeasyPrint's stylesheet has each of these rules on a line of its own.
+    """
+    lines = []
+    for line in ua.splitlines():
+        head = line.strip().split("{", 1)[0].strip()
+        if head in UA_DROPPED:
+            continue
+        if head in UA_SCOPED:
+            line = line.replace(head, UA_SCOPED[head], 1)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+@lru_cache(maxsize=1)
+def html_class() -> type:
+    """Return WeasyPrint's `HTML` with the lean user-agent stylesheet (same look, less work)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.html import UA, UA_COUNTER_STYLE
+
+    lean = CSS(string=lean_user_agent_css(UA), counter_style=UA_COUNTER_STYLE)
+
+    class LeanHTML(HTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [lean, *super()._ua_stylesheets(forms)[1:]]
+
+    return LeanHTML
+
+
+class _Renderer:
+    """What the documents a thread renders share: the fonts, the images, the HTML class."""
+
+    def __init__(self) -> None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.html = html_class()
+        self.fonts = FontConfiguration()
+        self.fetcher = StaticOnlyFetcher()
+        self.images: dict[str, Any] = {}  # our static files only (the fetcher sees to it)
+
+    def render(self, page: str) -> Any:
+        html = self.html(string=page, base_url=base_url(), url_fetcher=self.fetcher)
+        return html.render(font_config=self.fonts, stylesheets=[stylesheet()], cache=self.images)
+
+
+_local = threading.local()
+
+
+def _renderer() -> _Renderer:
+    """Return this thread's renderer (WeasyPrint's font configuration is not for sharing)."""
+    renderer = getattr(_local, "renderer", None)
+    if renderer is None:
+        renderer = _local.renderer = _Renderer()
+    return renderer
+
+
+def warm_up() -> None:
+    """Load the stylesheet, the fonts and the logo once, before the documents come."""
+    _renderer().render('<p>Warm <b>up</b> 中文</p><img src="logo.svg" alt="">').write_pdf()
+
+
 def render_html(template: str, context: dict[str, Any]) -> str:
     """Render a `templates/pdf/` template to HTML (needs an app context for the filters)."""
     return render_template(template, **context)
@@ -116,7 +206,9 @@ def html_to_pdfs(
     chunks = [list(pages[i : i + size]) for i in range(0, total, size)]
     results: list[bytes] = []
     done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+    context = _pool_context()
+    initializer = None if context.get_start_method() == "fork" else warm_up
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
         for chunk_result in pool.map(_batch, chunks):
             results.extend(chunk_result)
             done += len(chunk_result)
@@ -126,12 +218,16 @@ def html_to_pdfs(
 
 
 def _pool_context() -> Any:
-    """Return the process start method for render workers: a fork server that preloads WeasyPrint.
+    """Return how render workers start.
 
-    The server starts once per process (single-threaded, so forking it is safe even
-    from a threaded web server) with WeasyPrint imported; each worker is then a
-    cheap fork of it rather than a fresh interpreter importing everything again.
+    A process running no other thread forks them from itself, after warming up its
+    renderer: they start with the stylesheet parsed and the fonts loaded. A threaded
+    process (a web server) must not fork; a fork server (single-threaded, started once
+    per process with WeasyPrint imported) forks them instead, and each warms up.
     """
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        warm_up()
+        return get_context("fork")
     context = get_context("forkserver")
     context.set_forkserver_preload(["costshare.pdf", "weasyprint", "pypdf"])
     return context
@@ -141,17 +237,11 @@ def _batch(
     pages: list[str], progress: Progress | None = None, offset: int = 0, total: int = 0
 ) -> list[bytes]:
     from pypdf import PdfReader, PdfWriter
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = StaticOnlyFetcher()
-    fonts = FontConfiguration()
-    images: dict[str, Any] = {}
-    css = stylesheet()
+    renderer = _renderer()
     documents = []
     for index, page in enumerate(pages, start=1):
-        html = HTML(string=page, base_url=base_url(), url_fetcher=fetcher)
-        documents.append(html.render(font_config=fonts, stylesheets=[css], cache=images))
+        documents.append(renderer.render(page))
         if progress:
             progress(offset + index, total or len(pages))
     every_page = [p for document in documents for p in document.pages]
