@@ -532,6 +532,25 @@ def lock_numbers(session: Session, year: int) -> None:
     ).one()
 
 
+def _lock_allocations(session: Session, invoices: list[Invoice]) -> None:
+    """Lock the rows of the allocations these invoices bill, in id order (PostgreSQL)."""
+    line_ids = {
+        line.allocation_line_id
+        for invoice in invoices
+        for line in invoice.lines
+        if line.allocation_line_id is not None
+    }
+    if not line_ids:
+        return
+    billed = select(AllocationLine.allocation_id).where(AllocationLine.id.in_(line_ids))
+    session.execute(
+        select(Allocation.id)
+        .where(Allocation.id.in_(billed))
+        .order_by(Allocation.id)
+        .with_for_update()
+    ).all()
+
+
 def _check_not_billed(session: Session, invoices: list[Invoice]) -> None:
     ids = {
         line.allocation_line_id
@@ -563,9 +582,11 @@ def _issue(
             raise ServiceError(f"Invoice {invoice.number} is already issued.")
         if not invoice.lines:
             raise ServiceError("An invoice without lines cannot be issued.")
-    # First the lock every issue of this year takes for its number, then the check: a
-    # second issuer of the same shares waits here, then sees the first one's invoices.
+    # First the lock every issue of this year takes for its number and the locks of the
+    # allocations billed, then the check: a second issuer of the same shares (whatever
+    # date it issues on) waits here, then sees the first one's invoices.
     lock_numbers(session, issue_date.year)
+    _lock_allocations(session, invoices)
     _check_not_billed(session, invoices)
     now = utcnow()
     for invoice in invoices:

@@ -98,7 +98,7 @@ def pg(app, postgres_database_url):
         conn.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(invoices)))
         conn.execute(delete(Invoice).where(Invoice.year == YEAR))
         conn.execute(delete(BillingRun).where(BillingRun.id.in_(runs)))
-        conn.execute(delete(InvoiceSequence).where(InvoiceSequence.year == YEAR))
+        conn.execute(delete(InvoiceSequence).where(InvoiceSequence.year.in_([YEAR, YEAR + 1])))
         for model in (AllocationLine, Allocation, Participation, QuoteRound):
             ids = created.get(model.__tablename__, [])
             conn.execute(delete(model).where(model.id.in_(ids)))
@@ -353,3 +353,27 @@ def test_two_concurrent_runs_cannot_both_bill_the_same_share(app, pg) -> None:
         assert issued == ["CS-2098-0001"]
         sequence = check.scalar(select(InvoiceSequence).where(InvoiceSequence.year == YEAR))
         assert sequence.last_number == 1  # the refused run took no number
+
+
+def test_runs_issued_in_different_years_cannot_both_bill_the_same_share(app, pg) -> None:
+    """Numbers are locked per issue year; the shares themselves are locked too."""
+    engine, created = pg
+    first_run, second_run = _two_draft_runs_of_one_allocation(app, engine, created)
+
+    def issue(run_id: int, issued_on: dt.date) -> Callable[[Session], None]:
+        def act(session: Session) -> None:
+            run = session.get(BillingRun, run_id)
+            services.issue_run(session, settings(), run, issue_date=issued_on)
+
+        return act
+
+    late = dt.date(YEAR + 1, 1, 2)  # the second issuer dates its run in the next year
+    outcome = _race(app, engine, issue(first_run, ISSUED_ON), issue(second_run, late))
+
+    assert isinstance(outcome, ServiceError), outcome
+    assert "already billed on issued invoice(s) CS-2098-0001" in outcome.message
+    with Session(engine) as check:
+        issued = check.scalars(
+            select(Invoice.number).where(Invoice.year == YEAR, Invoice.status == "issued")
+        ).all()
+        assert issued == ["CS-2098-0001"]
