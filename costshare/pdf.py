@@ -26,12 +26,14 @@ used. `render_many` pays for the fixed part once:
 
 from __future__ import annotations
 
+import gc
 import io
 import mimetypes
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from functools import lru_cache
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -45,6 +47,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 STYLESHEET = Path(__file__).resolve().parent.parent / "templates" / "pdf" / "documents.css"
 #: Below this many documents per core, a process pool costs more than it saves.
 DOCUMENTS_PER_WORKER = 24
+#: The most documents written as one PDF: more cost memory and garbage collection time.
+CHUNK = 20
+#: The fewest documents a pool worker gets at once (each chunk subsets the fonts).
+MIN_CHUNK = 5
 #: WeasyPrint's user-agent rules our documents never use, yet which cost a computed style
 #: for every element (a universal pseudo-element) or a look-up on every page. They are
 #: dropped from the user-agent stylesheet of our PDFs; `tests/invoices/test_pdf_renderer.py`
@@ -147,6 +153,7 @@ class _Renderer:
         self.fonts = FontConfiguration()
         self.fetcher = StaticOnlyFetcher()
         self.images: dict[str, Any] = {}  # our static files only (the fetcher sees to it)
+        self.warm = False
 
     def render(self, page: str) -> Any:
         html = self.html(string=page, base_url=base_url(), url_fetcher=self.fetcher)
@@ -166,7 +173,10 @@ def _renderer() -> _Renderer:
 
 def warm_up() -> None:
     """Load the stylesheet, the fonts and the logo once, before the documents come."""
-    _renderer().render('<p>Warm <b>up</b> 中文</p><img src="logo.svg" alt="">').write_pdf()
+    renderer = _renderer()
+    if not renderer.warm:
+        renderer.render('<p>Warm <b>up</b> 中文</p><img src="logo.svg" alt="">').write_pdf()
+        renderer.warm = True
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:
@@ -193,28 +203,53 @@ def render_many(
 def html_to_pdfs(
     pages: Sequence[str], progress: Progress | None = None, workers: int | None = None
 ) -> list[bytes]:
-    """Turn HTML documents into one PDF each (layout each, write once, split)."""
+    """Turn HTML documents into one PDF each (layout each, write a chunk at once, split)."""
     total = len(pages)
     if total == 0:
         return []
     if workers is None:
         workers = min(os.cpu_count() or 1, total // DOCUMENTS_PER_WORKER)
     if workers < 2:
-        return _batch(list(pages), progress, 0, total)
-    # Chunks of a few dozen documents, so progress moves while the pool works.
-    size = max(DOCUMENTS_PER_WORKER // 2, -(-total // (workers * 4)))
-    chunks = [list(pages[i : i + size]) for i in range(0, total, size)]
-    results: list[bytes] = []
+        results: list[bytes] = []
+        for start, stop in chunk_bounds(total, 1):
+            results.extend(_batch(list(pages[start:stop]), progress, start, total))
+        return results
+    slots: list[bytes] = []
     done = 0
     context = _pool_context()
-    initializer = None if context.get_start_method() == "fork" else warm_up
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
-        for chunk_result in pool.map(_batch, chunks):
-            results.extend(chunk_result)
-            done += len(chunk_result)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_started) as pool:
+        futures = {
+            pool.submit(_batch, list(pages[start:stop])): start
+            for start, stop in chunk_bounds(total, workers)
+        }
+        chunks: dict[int, list[bytes]] = {}
+        for future in as_completed(futures):
+            pdfs = future.result()
+            chunks[futures[future]] = pdfs
+            done += len(pdfs)
             if progress:
                 progress(done, total)
-    return results
+    for start in sorted(chunks):
+        slots.extend(chunks[start])
+    return slots
+
+
+def chunk_bounds(total: int, workers: int) -> list[tuple[int, int]]:
+    """Cut `total` documents into chunks: (start, stop) pairs, in order.
+
+    A chunk is written as one PDF (fonts subset once) and its documents stay in memory
+    until then, so chunks hold at most `CHUNK` documents. Over several workers they
+    shrink towards the end (a share of what is left, never below `MIN_CHUNK`), so the
+    cores finish together.
+    """
+    bounds = []
+    start = 0
+    while start < total:
+        left = total - start
+        size = CHUNK if workers < 2 else max(MIN_CHUNK, min(CHUNK, -(-left // (2 * workers))))
+        bounds.append((start, min(total, start + size)))
+        start += size
+    return bounds
 
 
 def _pool_context() -> Any:
@@ -233,8 +268,38 @@ def _pool_context() -> Any:
     return context
 
 
+def _worker_started() -> None:
+    """Warm up a pool worker (if it is not a warm fork) and keep what it inherited out of GC."""
+    warm_up()
+    gc.freeze()
+
+
+@contextmanager
+def _garbage_collection_paused() -> Any:
+    """Pause Python's cyclic garbage collector while a chunk is laid out and written.
+
+    WeasyPrint makes hundreds of thousands of short-lived objects per document, freed by
+    reference counting; the collector would walk them (and all the live boxes of the
+    chunk) again and again. It resumes afterwards, as it was.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _batch(
     pages: list[str], progress: Progress | None = None, offset: int = 0, total: int = 0
+) -> list[bytes]:
+    with _garbage_collection_paused():
+        return _write_split(pages, progress, offset, total)
+
+
+def _write_split(
+    pages: list[str], progress: Progress | None, offset: int, total: int
 ) -> list[bytes]:
     from pypdf import PdfReader, PdfWriter
 

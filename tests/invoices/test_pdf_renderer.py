@@ -9,6 +9,7 @@ WeasyPrint upgrade changes either; fix `costshare.pdf` before upgrading.
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 
 from pypdf import PdfReader
@@ -189,3 +190,30 @@ def test_a_threaded_process_renders_through_the_fork_server(app) -> None:
     assert [f"from a thread {n}" in pdf_text(data) for n, data in enumerate(result["pdfs"])] == [
         True
     ] * 4
+
+
+def test_chunks_cover_every_document_once_in_order_and_shrink_towards_the_end() -> None:
+    for total, workers in [(1, 1), (19, 1), (45, 1), (200, 2), (49, 2), (1000, 8)]:
+        bounds = pdf.chunk_bounds(total, workers)
+        assert bounds[0][0] == 0 and bounds[-1][1] == total
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+        sizes = [stop - start for start, stop in bounds]
+        assert max(sizes) <= pdf.CHUNK
+        if workers > 1:
+            assert sizes == sorted(sizes, reverse=True)
+            assert min(sizes[:-1], default=pdf.MIN_CHUNK) >= pdf.MIN_CHUNK
+
+
+def test_a_batch_leaves_the_garbage_collector_as_it_found_it(app) -> None:
+    import gc
+
+    with app.test_request_context():
+        assert gc.isenabled()
+        pdf.html_to_pdfs(["<p>one</p>", "<p>two</p>"])
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            pdf.html_to_pdfs(["<p>one</p>"])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
