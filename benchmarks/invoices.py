@@ -3,8 +3,10 @@
 Each invoice has 6 lines with their explanations, the logo, CJK and Latin
 names, and fits one page. The one-call-per-invoice way is timed on a sample
 of the same invoices in the same run; the batch (`costshare.pdf.render_many`:
-lay out each, write once, split; a process pool over the cores) renders all
-200. Every batch PDF is checked to be one page reading "Page 1 of 1".
+one renderer per process — stylesheets, fonts, images — lay out each, write a
+chunk of documents as one PDF, split; a process pool over the cores, forked
+warm) renders all 200. Every batch PDF is checked to be one page reading
+"Page 1 of 1".
 
 Targets: batch ≤ 0.1 s per invoice, and ≥ 4× faster than one call per invoice.
 Exit status 1 when a target is missed.
