@@ -145,7 +145,7 @@ def _plain_number(value: Any) -> str:
 class FormulaFields(FlaskForm):
     """The formula itself: what the workspace and the formula pages both edit."""
 
-    method = SelectField("Method", choices=METHODS, default="formula")
+    method = SelectField("Method", choices=METHODS, default="formula", widget=QuickSelect())
     components = FieldList(
         FormField(ComponentForm), min_entries=COMPONENT_ROWS, max_entries=MAX_COMPONENTS
     )
@@ -161,22 +161,38 @@ class FormulaFields(FlaskForm):
     # Usage as a formula input: choices are the metrics imported and the resources
     # (`set_usage_choices`); the usage service checks every value (`clean_usage_spec`).
     usage_metric = SelectField(
-        "Usage metric", choices=choices([NO_USAGE]), default="", validate_choice=False
+        "Usage metric",
+        choices=choices([NO_USAGE]),
+        default="",
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     usage_attribute = StringField(
         "Attribute name", default="usage", validators=[Optional(), Length(max=64)]
     )
     usage_window = SelectField(
-        "Usage window", choices=USAGE_WINDOWS, default="before_term", validate_choice=False
+        "Usage window",
+        choices=USAGE_WINDOWS,
+        default="before_term",
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     usage_months = StringField("Months", default="12", validators=[Optional(), Length(max=20)])
     usage_begin = StringField("First month", validators=[Optional(), Length(max=20)])
     usage_end = StringField("Last month", validators=[Optional(), Length(max=20)])
     usage_resource = SelectField(
-        "Take usage from", choices=choices([OWN_RESOURCE]), default="", validate_choice=False
+        "Take usage from",
+        choices=choices([OWN_RESOURCE]),
+        default="",
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     usage_missing = SelectField(
-        "A member without usage", choices=USAGE_MISSING, default="", validate_choice=False
+        "A member without usage",
+        choices=USAGE_MISSING,
+        default="",
+        validate_choice=False,
+        widget=QuickSelect(),
     )
 
     #: Component index in the definition → row of the form (empty rows are skipped).
@@ -466,4 +482,6 @@ class FormulaForm(FormulaFields):
     source = TextAreaField(
         "Source (consortium, document, URL)", validators=[Optional(), Length(max=4000)]
     )
-    check_offer = SelectField("Check against the members of", choices=[], default="")
+    check_offer = SelectField(
+        "Check against the members of", choices=[], default="", widget=QuickSelect()
+    )
