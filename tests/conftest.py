@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from flask import Flask
@@ -23,7 +24,7 @@ from config import TestConfig
 from costshare import create_app, migrate
 from costshare.db import get_engine
 from tests import factories
-from tests.resources import require
+from tests.resources import require, scratch_database
 
 DEFAULT_POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -59,23 +60,13 @@ def postgres_database_url(database_url: str) -> Iterator[str]:
         yield database_url
         return
     server = make_url(os.environ.get("TEST_POSTGRES_SERVER", DEFAULT_POSTGRES_SERVER))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"costshare_pg_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        admin.dispose()
-        require(False, f"no PostgreSQL server answers at {server.render_as_string()}")
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database(server, f"costshare_pg_{os.getpid()}"))
+        except OperationalError:
+            require(False, f"no PostgreSQL server answers at {server.render_as_string()}")
         migrate.upgrade("head", database_url=url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import URL, create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -42,3 +45,23 @@ def require_chromium() -> str:
 def require_corpus() -> Path:
     require(COUNTER_CORPUS.is_dir(), f"the COUNTER corpus is missing at {COUNTER_CORPUS}")
     return COUNTER_CORPUS
+
+
+@contextmanager
+def scratch_database(server: URL, name: str) -> Iterator[str]:
+    """Create the PostgreSQL database `name` on `server` afresh, yield its URL, drop it after.
+
+    Raises sqlalchemy's OperationalError before yielding when no server answers.
+    """
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from costshare import migrate
 from costshare.models import Base
+from tests.resources import scratch_database
 
 
 @pytest.fixture
@@ -22,17 +23,8 @@ def fresh_database_url(tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'roundtrip.db'}"
         return
     base = make_url(url)
-    name = f"{base.database}_roundtrip"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, f"{base.database}_roundtrip") as fresh:
+        yield fresh
 
 
 def _tables(url: str) -> set[str]:

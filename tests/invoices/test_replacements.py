@@ -13,6 +13,7 @@ from costshare import migrate
 from costshare.errors import constraint_name
 from costshare.invoices import services
 from tests.invoices.support import issued_run, settings
+from tests.resources import scratch_database
 
 BEFORE = "07d174418fd6"  # the revision before replacements were linked
 
@@ -96,17 +97,8 @@ def empty_database_url(request, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'before.db'}"
         return
     base = make_url(request.getfixturevalue("postgres_database_url"))
-    name = f"{base.database}_replaces"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, f"{base.database}_replaces") as url:
+        yield url
 
 
 def test_the_migration_links_replacements_drafted_before(empty_database_url) -> None:
