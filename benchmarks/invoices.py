@@ -110,7 +110,7 @@ def documents(rng: random.Random) -> list:
                 seller=seller,
                 buyer=Party(
                     NAMES[n % len(NAMES)],
-                    [f"{n} Library Road", "Guangzhou 5100{n % 100:02d}", "China"],
+                    [f"{n} Library Road", f"Guangzhou 5100{n % 100:02d}", "China"],
                     f"12440000{n:08d}X",
                     f"finance{n}@example.org",
                     code=f"M{n:03d}",
