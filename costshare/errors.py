@@ -125,6 +125,23 @@ DATABASE_BUSY_MESSAGE = "The database is busy, please try again in a moment."
 DATABASE_BUSY_RETRY_AFTER = 5
 
 
+#: What SQLite says when another writer holds the database, or the file cannot be reached.
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open")
+
+
+def database_unavailable(error: OperationalError) -> bool:
+    """Tell a busy or unreachable database (try again) from a broken one (a 500).
+
+    SQLite raises OperationalError for a missing table too; only a lock or an
+    unreachable file is "busy". PostgreSQL's OperationalError is the server or
+    connection failing, a deadlock or a serialization failure: all worth a retry.
+    """
+    if error.orig is not None and type(error.orig).__module__.startswith("sqlite3"):
+        text = str(error.orig).lower()
+        return any(phrase in text for phrase in _SQLITE_UNAVAILABLE)
+    return True
+
+
 def wants_json() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
 
@@ -170,11 +187,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_busy(error: OperationalError):
+        if not database_unavailable(error):
+            return unexpected(error)
         app.logger.warning(
             "Database unavailable on %s %s: %s", request.method, request.path, error.orig
         )
-        # Roll back now, so nothing is stored half-way and the page can still be drawn
-        # (a session whose flush failed refuses every query until it is rolled back).
+        # Roll back now, so nothing is stored half-way (a session whose flush failed
+        # refuses every query until it is rolled back).
         session = g.get("db_session")
         if session is not None:
             with contextlib.suppress(OperationalError):  # the server may be gone altogether
@@ -182,12 +201,17 @@ def register(app: Flask) -> None:
         if wants_json():
             response = json_error(503, DATABASE_BUSY_MESSAGE)
         else:
-            response = app.make_response(
-                (
-                    render_template("errors/error.html", status=503, message=DATABASE_BUSY_MESSAGE),
-                    503,
+            # The page is drawn for nobody: reading the logged-in user would ask the
+            # database again. If even that fails, a line of text says it.
+            g._login_user = app.login_manager.anonymous_user()
+            try:
+                body = render_template(
+                    "errors/error.html", status=503, message=DATABASE_BUSY_MESSAGE
                 )
-            )
+            except Exception:  # the answer must not become a 500
+                app.logger.exception("The busy page could not be drawn")
+                body = DATABASE_BUSY_MESSAGE
+            response = app.make_response((body, 503))
         response.headers["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
         return response
 

@@ -48,3 +48,36 @@ def test_a_locked_database_answers_json_in_the_api(client, world, busy) -> None:
     assert "The database is busy" in body["error"]
     assert "locked" not in body["error"]
     assert response.headers["Retry-After"]
+
+
+def test_a_database_that_stays_down_still_gets_the_busy_page(
+    as_coordinator, busy, monkeypatch
+) -> None:
+    """Drawing the page must not ask the database again (for the logged-in user, say)."""
+    from sqlalchemy.orm import Session
+
+    from costshare.home import services
+
+    busy(services, "glance")
+    as_coordinator.get("/account")  # logged in and known
+    monkeypatch.setattr(Session, "execute", lambda *args, **kwargs: (_ for _ in ()).throw(locked()))
+    response = as_coordinator.get("/")
+    assert response.status_code == 503
+    assert "The database is busy, please try again in a moment" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
+
+
+def test_a_broken_schema_is_an_error_not_busy(as_coordinator, monkeypatch) -> None:
+    """A missing table (a migration not run) is not worth retrying: a 500 page, logged."""
+    from costshare.home import services
+
+    def missing_table(*args, **kwargs):
+        raise OperationalError(
+            "SELECT * FROM member", {}, sqlite3.OperationalError("no such table: member")
+        )
+
+    monkeypatch.setattr(services, "glance", missing_table)
+    response = as_coordinator.get("/")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "busy" not in body and "no such table" not in body
