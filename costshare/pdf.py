@@ -281,7 +281,13 @@ def _garbage_collection_paused() -> Any:
     WeasyPrint makes hundreds of thousands of short-lived objects per document, freed by
     reference counting; the collector would walk them (and all the live boxes of the
     chunk) again and again. It resumes afterwards, as it was.
+
+    Only in a process running no other thread (a pool worker, the CLI, a sync web
+    worker): the switch is process-wide, and other threads must keep their collector.
     """
+    if threading.active_count() > 1:
+        yield
+        return
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -217,3 +217,29 @@ def test_a_batch_leaves_the_garbage_collector_as_it_found_it(app) -> None:
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_threaded_process_keeps_its_garbage_collector_while_rendering(app) -> None:
+    """Other threads of a web worker must not lose the collector while a PDF renders."""
+    import gc
+    import threading
+
+    seen = []
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    original = pdf._write_split
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    try:
+        pdf._write_split = watched
+        with app.test_request_context():
+            pdf.html_to_pdfs(["<p>one</p>"])
+    finally:
+        pdf._write_split = original
+        stop.set()
+        other.join()
+    assert seen == [True]
