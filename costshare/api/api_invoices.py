@@ -12,10 +12,11 @@ from costshare.access import access, member_scope
 from costshare.api.openapi import PAGE_PARAMETERS, SCHEMAS, document, list_of, ref
 from costshare.api.views import blueprint, paginated
 from costshare.db import today
+from costshare.downloads import content_disposition
 from costshare.invoices import queries, services
 from costshare.invoices.models import INVOICE_KINDS, INVOICE_STATUSES, BillingRun, Invoice
 from costshare.invoices.services import half_even
-from costshare.invoices.views import content_disposition, invoice_or_404
+from costshare.invoices.views import invoice_or_404
 
 MONEY = ref("Money")
 DATE = {"type": "string", "format": "date", "nullable": True}

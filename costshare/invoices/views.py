@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from decimal import Decimal
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -26,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 
 from costshare.access import access, member_scope
 from costshare.db import get_session, today
+from costshare.downloads import content_disposition
 from costshare.errors import ServiceError
 from costshare.formatting import money
 from costshare.invoices import exports, queries, services
@@ -322,17 +321,6 @@ def _detail_page(invoice: Invoice, **forms):
         today=today(),
         **context,
     )
-
-
-def content_disposition(filename: str, disposition: str = "attachment") -> str:
-    """Return a Content-Disposition header for `filename` (a run's name may be any text).
-
-    No line break, control character or "/" gets through; the plain name is ASCII
-    without quotes, the UTF-8 one is percent-encoded.
-    """
-    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", filename)
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
-    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @blueprint.route("/invoices/<int:invoice_id>.pdf")

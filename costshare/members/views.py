@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from costshare.access import access, ensure_member_visible
 from costshare.db import get_session, today
+from costshare.downloads import content_disposition
 from costshare.members import queries, services
 from costshare.members.fields import (
     add_error,
@@ -432,5 +433,5 @@ def export(fmt: str):
     return Response(
         body,
         mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="members-{stamp}.{fmt}"'},
+        headers={"Content-Disposition": content_disposition(f"members-{stamp}.{fmt}")},
     )

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from costshare.access import access
 from costshare.db import get_session, today
+from costshare.downloads import content_disposition
 from costshare.errors import ServiceError
 from costshare.formatting import money
 from costshare.negotiation import charts, export, overview, report, services
@@ -235,7 +236,7 @@ def brief_pdf(offer_id: int):
     )
     response = Response(pdf, mimetype="application/pdf")
     name = f"negotiation-brief-{offer_id}.pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Content-Disposition"] = content_disposition(name, "inline")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from costshare.access import access, ensure_member_visible
 from costshare.db import get_session, today
+from costshare.downloads import content_disposition
 from costshare.invoices.services import BillingSettings
 from costshare.members.models import Member
 from costshare.pdf import render_pdf
@@ -20,7 +21,7 @@ def _settings() -> BillingSettings:
 
 def _pdf(template: str, context: dict, filename: str) -> Response:
     response = Response(render_pdf(template, context), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename, "inline")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

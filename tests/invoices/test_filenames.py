@@ -65,7 +65,7 @@ def test_the_run_archive_holds_no_folders(as_coordinator, slashed) -> None:
 
 
 def test_a_header_never_carries_a_line_break_or_a_slash() -> None:
-    from costshare.invoices.views import content_disposition
+    from costshare.downloads import content_disposition
 
     assert content_disposition('Run "A"\r\n2027/1.zip') == (
         "attachment; filename=\"Run A__2027_1.zip\"; filename*=UTF-8''Run%20%22A%22__2027_1.zip"
