@@ -54,6 +54,23 @@ def test_the_voided_invoice_links_its_replacement_after_the_note_changed(
     assert f'Replaced by <a href="/billing/invoices/{replacement.id}">a draft</a>.' in page
 
 
+def test_a_member_user_is_not_linked_to_a_draft_it_cannot_open(
+    as_member, session, app, voided
+) -> None:
+    _billing, invoice, replacement = voided
+    page = as_member.get(f"/billing/invoices/{invoice.id}").get_data(as_text=True)
+    assert "A corrected invoice will follow." in page
+    assert f"/billing/invoices/{replacement.id}" not in page
+    assert as_member.get(f"/billing/invoices/{replacement.id}").status_code == 404
+    with app.test_request_context():
+        services.issue_invoice(session, settings(), replacement, issue_date=dt.date(2027, 1, 21))
+    page = as_member.get(f"/billing/invoices/{invoice.id}").get_data(as_text=True)
+    assert (
+        f'Replaced by <a href="/billing/invoices/{replacement.id}">{replacement.number}</a>.'
+        in page
+    )
+
+
 def test_the_link_never_changes_once_the_replacement_is_issued(session, app, voided) -> None:
     replacement = voided[2]
     with app.test_request_context():
