@@ -6,8 +6,12 @@ dates, `None`), and call `workbook(sheets)` for the bytes or `send(sheets,
 filename)` for the download. Money stays a number (never text), so the
 spreadsheet adds up as the page does.
 
-`safe_cell` is the one guard every CSV and XLSX writer puts text through: text
-that a spreadsheet would run as a formula gets a leading apostrophe.
+Text that a spreadsheet would run as a formula is guarded differently per
+format. In CSV every cell is retyped when the file is opened, so `safe_cell`
+puts a leading apostrophe before it. In XLSX a cell keeps the type it is stored
+with and a string cell never runs, so `xlsx_value` writes the text as it was
+typed (an apostrophe there would be a real character: "'-Dept") in a cell
+forced to be a string.
 """
 
 from __future__ import annotations
@@ -31,23 +35,55 @@ _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Text that is a plain number ("-5", "+1.25", "-1.5e3") is no formula and stays as it is.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+#: Text openpyxl stores as an error value, not as text (openpyxl.cell.cell.ERROR_CODES).
+_ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+
+
+def formula_like(value: Any) -> bool:
+    """Tell whether `value` is text a spreadsheet would run as a formula if typed in."""
+    return (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    )
 
 
 def safe_cell(value: Any) -> Any:
-    """Return `value` fit for a CSV or XLSX cell: formula-like text gets a leading `'`.
+    """Return `value` fit for a CSV cell: formula-like text gets a leading `'`.
 
     Text starting with = + - @ TAB or CR would run as a formula when the file is
     opened in a spreadsheet, so it is written as `'` + the text (as OWASP
     recommends); numbers, dates and None, and text that is just a number, stay.
     """
-    formula_like = isinstance(value, str) and value.startswith(FORMULA_STARTS)
-    if formula_like and not _PLAIN_NUMBER.fullmatch(value):
+    if formula_like(value):
         return "'" + value
     return value
 
 
+def xlsx_value(ws: Any, value: Any) -> Any:
+    """Return what to put in a row given to `ws.append` for `value` (any openpyxl worksheet).
+
+    Formula-like text (and text such as "#N/A" that openpyxl would store as an
+    error value) becomes a cell stored as a string, holding the text exactly as
+    typed and marked as quote-prefixed, as Excel stores text typed after an
+    apostrophe: it is shown as typed and stays text when edited. Everything
+    else is returned as it is, so plain rows stay as fast to write as before.
+    """
+    if not isinstance(value, str) or not (formula_like(value) or value in _ERROR_CODES):
+        return value
+    from openpyxl.cell import WriteOnlyCell  # a plain Cell: fits write-only and normal sheets
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # openpyxl types a str starting with "=" as a formula ("f")
+    cell.quotePrefix = True
+    return cell
+
+
 def unguard_cell(text: str) -> str:
-    """Undo `safe_cell` on text read back from a file this application wrote."""
+    """Undo `safe_cell` on text read back from a file this application wrote.
+
+    XLSX files written before `xlsx_value` carried the apostrophe too.
+    """
     if text[:1] == "'" and safe_cell(text[1:]) == text:
         return text[1:]
     return text
@@ -88,12 +124,12 @@ def money_format(currency: str) -> str:
     return f'#,##0{decimals} "{currency}";-#,##0{decimals} "{currency}"'
 
 
-def _cell_value(value: Any) -> Any:
+def _cell_value(ws: Any, value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, Decimal | int | float | dt.date):
         return value
-    return safe_cell(str(value))
+    return xlsx_value(ws, str(value))
 
 
 def _title(text: str, taken: set[str]) -> str:
@@ -112,9 +148,9 @@ def _write(ws: Any, sheet: Sheet) -> None:
 
     bold = Font(bold=True)
     for note in sheet.notes:
-        ws.append([_cell_value(note)])
+        ws.append([_cell_value(ws, note)])
     header_row = len(sheet.notes) + 1
-    ws.append([_cell_value(c.header) for c in sheet.columns])
+    ws.append([_cell_value(ws, c.header) for c in sheet.columns])
     for cell in ws[header_row]:
         cell.font = bold
         cell.fill = PatternFill("solid", fgColor=_HEADER_FILL)
@@ -126,7 +162,7 @@ def _write(ws: Any, sheet: Sheet) -> None:
             raise ValueError(
                 f"sheet {sheet.title!r}: a row has {len(row)} cells, not {len(sheet.columns)}"
             )
-        ws.append([_cell_value(v) for v in row])
+        ws.append([_cell_value(ws, v) for v in row])
         number = header_row + 1 + offset
         row_currency = row[sheet.currency_column] if sheet.currency_column is not None else None
         for index, (column, value) in enumerate(zip(sheet.columns, row, strict=True)):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -42,17 +44,44 @@ def test_one_guard_keeps_formulas_text_and_numbers_numbers(value, written) -> No
         assert unguard_cell(written) == value
 
 
-def test_every_xlsx_table_writes_formula_text_as_text() -> None:
+HYPERLINK = '=HYPERLINK("http://x.example","y")'
+#: Text a spreadsheet would run as a formula (or read as an error value), and plain text.
+FORMULA_TEXTS = [EVIL, HYPERLINK, "=1+1", "-Dept", "+SUM(1,2)", "@SUM(1)", "\t=1+1", "#N/A"]
+
+
+def _sheet_xml(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(names) == 1
+        return archive.read(names[0]).decode()
+
+
+def _assert_text_cells(data: bytes, cells, texts) -> None:
+    """Each text is in `cells` exactly as typed (no apostrophe), stored as a string, no formula."""
+    found = {c.value: c for c in cells if isinstance(c.value, str)}
+    for text in texts:
+        assert text in found, text
+        assert found[text].data_type == "s", text
+        assert found[text].quotePrefix, text  # Excel keeps it text when the cell is edited
+        assert "'" + text not in found
+    assert not any(c.data_type in ("f", "e") for c in cells)
+    xml = _sheet_xml(data)
+    assert "<f>" not in xml and "<f " not in xml
+
+
+def test_every_xlsx_table_writes_formula_text_as_text_as_typed() -> None:
     sheet = Sheet(
         "T",
         [Column("name"), Column("amount", "money", "EUR")],
-        [[EVIL, Decimal("-3.50")]],
+        [[text, Decimal("-3.50")] for text in FORMULA_TEXTS],
         notes=["=1+1"],
     )
-    ws = load_workbook(io.BytesIO(workbook([sheet]))).active
-    assert ws["A1"].value == "'=1+1"
-    assert ws["A3"].value == "'" + EVIL and ws["A3"].data_type == "s"
+    data = workbook([sheet])
+    ws = load_workbook(io.BytesIO(data)).active
+    assert ws["A1"].value == "=1+1" and ws["A1"].data_type == "s"
+    assert [ws.cell(row=3 + i, column=1).value for i in range(len(FORMULA_TEXTS))] == FORMULA_TEXTS
     assert ws["B3"].value == -3.5 and ws["B3"].data_type == "n"
+    _assert_text_cells(data, [c for row in ws.iter_rows() for c in row], FORMULA_TEXTS)
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
@@ -60,34 +89,78 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 
 def test_member_exports_neutralise_a_formula_name(as_coordinator, world, session) -> None:
-    world.own.name = EVIL
+    world.own.name = HYPERLINK
+    world.other.name = "-Dept"
     session.flush()
     rows = _csv_rows(as_coordinator.get("/members/export.csv").data)
     names = [row[rows[0].index("name")] for row in rows[1:]]
-    assert "'" + EVIL in names and EVIL not in names
+    assert sorted(names) == sorted(["'" + HYPERLINK, "'-Dept"])
 
-    ws = load_workbook(io.BytesIO(as_coordinator.get("/members/export.xlsx").data)).active
+    data = as_coordinator.get("/members/export.xlsx").data
+    ws = load_workbook(io.BytesIO(data)).active
     header = [c.value for c in ws[1]]
     cells = [row[header.index("name")] for row in ws.iter_rows(min_row=2)]
-    evil = [c for c in cells if c.value == "'" + EVIL]
-    assert len(evil) == 1 and evil[0].data_type == "s"
-    assert not any(c.data_type == "f" for c in cells)
+    assert sorted(c.value for c in cells) == sorted([HYPERLINK, "-Dept"])
+    _assert_text_cells(data, cells, [HYPERLINK, "-Dept"])
+
+
+def test_a_member_export_with_formula_names_reads_back_as_no_change(
+    as_coordinator, world, session
+) -> None:
+    world.own.name = HYPERLINK
+    world.other.name = "-Dept"
+    session.flush()
+    for path, filename in (("/members/export.xlsx", "m.xlsx"), ("/members/export.csv", "m.csv")):
+        exported = as_coordinator.get(path).data
+        html = as_coordinator.post_form(
+            "/members/import",
+            {"file": (io.BytesIO(exported), filename)},
+            content_type="multipart/form-data",
+        ).get_data(as_text=True)
+        assert re.search(r'id="count-unchanged">2<', html), filename
+        assert 'id="nothing-to-import"' in html, filename
+
+
+def test_an_older_xlsx_export_with_apostrophes_reads_back_as_no_change(
+    as_coordinator, world, session
+) -> None:
+    world.own.name = HYPERLINK
+    world.other.name = "-Dept"
+    session.flush()
+    book = load_workbook(io.BytesIO(as_coordinator.get("/members/export.xlsx").data))
+    ws = book.active
+    column = [c.value for c in ws[1]].index("name") + 1
+    for row in range(2, ws.max_row + 1):
+        cell = ws.cell(row=row, column=column)
+        cell.value = "'" + cell.value  # as exports wrote formula-like names before
+    out = io.BytesIO()
+    book.save(out)
+    html = as_coordinator.post_form(
+        "/members/import",
+        {"file": (io.BytesIO(out.getvalue()), "old.xlsx")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert re.search(r'id="count-unchanged">2<', html)
+    assert 'id="nothing-to-import"' in html
 
 
 def test_invoice_exports_neutralise_a_formula_name(as_coordinator, world, session, app) -> None:
     with app.test_request_context():
         issued_run(session, world)
-    world.own.name = EVIL
+    world.own.name = HYPERLINK
+    world.other.name = "-Dept"
     session.flush()
     rows = _csv_rows(as_coordinator.get("/billing/export/invoices.csv").data)
     names = [row[rows[0].index("member_name")] for row in rows[1:]]
-    assert "'" + EVIL in names and EVIL not in names
+    assert "'" + HYPERLINK in names and HYPERLINK not in names
+    assert "'-Dept" in names and "-Dept" not in names
 
-    ws = load_workbook(io.BytesIO(as_coordinator.get("/billing/export/invoices.xlsx").data)).active
+    data = as_coordinator.get("/billing/export/invoices.xlsx").data
+    ws = load_workbook(io.BytesIO(data)).active
     header = [c.value for c in ws[1]]
     cells = [row[header.index("member_name")] for row in ws.iter_rows(min_row=2)]
-    assert "'" + EVIL in [c.value for c in cells]
-    assert not any(c.data_type == "f" for c in cells)
+    assert {c.value for c in cells} == {HYPERLINK, "-Dept"}
+    _assert_text_cells(data, cells, [HYPERLINK, "-Dept"])
     gross = [row[header.index("gross")] for row in ws.iter_rows(min_row=2)]
     assert all(c.data_type == "n" for c in gross)
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from costshare.members.fields import plain_number
-from costshare.xlsx import safe_cell, unguard_cell
+from costshare.xlsx import safe_cell, unguard_cell, xlsx_value
 
 XLSX_MAGIC = b"PK\x03\x04"
 MAX_CELL = 10_000
@@ -146,7 +146,7 @@ def _csv_cell(value: Any) -> str:
 def write_xlsx(sheet_name: str, headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     """Return an XLSX workbook of one sheet, numbers as numbers, header in bold."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -154,22 +154,24 @@ def write_xlsx(sheet_name: str, headers: list[str], rows: Iterable[list[Any]]) -
     bold = Font(bold=True)
     head = []
     for title in headers:
-        cell = WriteOnlyCell(sheet, value=safe_cell(title))
+        cell = xlsx_value(sheet, title)
+        if not isinstance(cell, Cell):
+            cell = WriteOnlyCell(sheet, value=cell)
         cell.font = bold
         head.append(cell)
     sheet.append(head)
     for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _xlsx_cell(value: Any) -> Any:
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
         # Excel keeps 15 significant digits: larger exact values stay text.
         digits = len(value.normalize().as_tuple().digits)
         value = value if digits <= 15 else plain_number(value)
-    return safe_cell(value)
+    return xlsx_value(sheet, value)
