@@ -35,13 +35,17 @@ def create_app(config_class: type[Config] | Config = Config) -> Flask:
 
 
 def trust_proxies(app: Flask) -> None:
-    """Behind PROXY_HOPS reverse proxies, read the client's address, scheme and host from
-    the X-Forwarded-For/-Proto/-Host headers they set; with 0 (the default), ignore them."""
+    """Behind PROXY_HOPS reverse proxies, read the client's address and scheme from the
+    X-Forwarded-For/-Proto headers they set; with 0 (the default), ignore them.
+
+    X-Forwarded-Host is never trusted: nginx passes a client's header through unless told
+    otherwise, and the host builds absolute links. The proxy passes the Host header on.
+    """
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:
