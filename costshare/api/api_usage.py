@@ -74,7 +74,11 @@ SCHEMAS["UsageRow"] = {
         "consortium_average_per_member": {
             **DECIMAL,
             "nullable": True,
-            "description": "null when fewer than three members used the resource",
+            "description": (
+                "null when fewer than three members used the resource, or when some month"
+                " of the window in which it was used had fewer than three members using it"
+                " (else windows differing by that month would give away a member's use)"
+            ),
         },
         "consortium_members": {"type": "integer"},
     },
@@ -112,7 +116,11 @@ SCHEMAS["CostPerUse"] = {
         "consortium_cost_per_use": {
             **DECIMAL,
             "nullable": True,
-            "description": "null when fewer than three members have usage of the resource",
+            "description": (
+                "null when fewer than three members have usage of the resource; for a"
+                " member user also when begin/end are given (shown for the billed years"
+                " only) or when some month had fewer than three members using it"
+            ),
         },
         "consortium_members": {"type": "integer"},
     },
@@ -442,5 +450,6 @@ def usage_cost_per_use():
         resource_id=ids.get("resource_id"),
         metric=metric,
         window=window,
+        for_member_user=scope is not None,
     )
     return whole_list([_cost_json(row) for row in rows])

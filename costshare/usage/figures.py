@@ -411,10 +411,28 @@ class Average:
     withheld: bool = False
 
     @property
+    def reason(self) -> str:
+        """Why the figure is withheld ("" when it is shown)."""
+        if not self.withheld:
+            return ""
+        if self.members < MIN_MEMBERS_SHOWN:
+            return "too few to show"
+        return "too few in some months to show"
+
+    @property
     def per_member(self) -> Decimal | None:
         if not self.members or self.withheld:
             return None
         return (Decimal(self.uses) / self.members).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
+
+
+def _thin_months(per_month: dict[dt.date, dict[int, int]]) -> bool:
+    """Say whether some month was used (a count above 0) by fewer than `MIN_MEMBERS_SHOWN`."""
+    for by_member in per_month.values():
+        users = sum(1 for count in by_member.values() if count > 0)
+        if 0 < users < MIN_MEMBERS_SHOWN:
+            return True
+    return False
 
 
 def consortium_averages(
@@ -422,22 +440,29 @@ def consortium_averages(
 ) -> dict[int, Average]:
     """Return each resource's total uses and how many members used it, over the window.
 
-    What a member user reads beside its own figures: a resource used by fewer than
-    `MIN_MEMBERS_SHOWN` members gives its member count only.
+    What a member user reads beside its own figures. The figure is withheld (member
+    count only) unless every month of the window in which anyone used the resource had
+    at least `MIN_MEMBERS_SHOWN` members using it: a member chooses the window, and two
+    windows that differ by a month of two users would give away the other's use of that
+    month. So any total a member can work out is a sum of months of three users or more.
     """
     ids = sorted(set(resource_ids))
     if not ids:
         return {}
     uses: dict[int, int] = defaultdict(int)
     users: dict[int, set[int]] = defaultdict(set)
+    monthly: dict[int, dict[dt.date, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
     for c in counts(session, [metric], window, resource_ids=ids):
         uses[c.resource_id] += c.count  # type: ignore[index]
         users[c.resource_id].add(c.member_id)  # type: ignore[index]
+        monthly[c.resource_id][c.month][c.member_id] += c.count  # type: ignore[index]
     averages = {}
     for rid in ids:
         if rid in uses:
             members = len(users[rid])
-            if members < MIN_MEMBERS_SHOWN:
+            if members < MIN_MEMBERS_SHOWN or _thin_months(monthly[rid]):
                 averages[rid] = Average(0, members, withheld=True)
             else:
                 averages[rid] = Average(uses[rid], members)
@@ -487,15 +512,39 @@ class CostPerUse:
     consortium_amount: Decimal
     consortium_uses: int
     consortium_members: int
+    #: Some month of the window was used by fewer than `MIN_MEMBERS_SHOWN` of them.
+    consortium_thin_months: bool = False
+    #: Counted over a window asked for rather than the billed term years.
+    chosen_window: bool = False
+    #: Figures for a member user: the consortium's is held to the rules below.
+    for_member_user: bool = False
 
     @property
     def cost_per_use(self) -> Decimal | None:
         return per_use(self.amount, self.uses)
 
     @property
-    def consortium_cost_per_use(self) -> Decimal | None:
-        """The consortium's amount ÷ its uses; None when fewer than `MIN_MEMBERS_SHOWN` used it."""
+    def consortium_withheld(self) -> str:
+        """Why the consortium's figure is not shown ("" when it is).
+
+        Staff see it whenever `MIN_MEMBERS_SHOWN` members with usage make it. A member
+        user sees it for the billed years only (windows it chooses could be differenced:
+        two whose members with usage differ by one give away that member's amount), and
+        only when every month with uses had `MIN_MEMBERS_SHOWN` members using it.
+        """
         if self.consortium_members < MIN_MEMBERS_SHOWN:
+            return "too few to show"
+        if self.for_member_user:
+            if self.chosen_window:
+                return "shown for the billed years only"
+            if self.consortium_thin_months:
+                return "too few in some months to show"
+        return ""
+
+    @property
+    def consortium_cost_per_use(self) -> Decimal | None:
+        """The consortium's amount ÷ its uses; None when withheld (see `consortium_withheld`)."""
+        if self.consortium_withheld:
             return None
         return per_use(self.consortium_amount, self.consortium_uses)
 
@@ -571,6 +620,7 @@ def cost_per_use(
     resource_id: int | None = None,
     metric: str | None = None,
     window: Window | None = None,
+    for_member_user: bool = False,
 ) -> list[CostPerUse]:
     """Return cost per use rows: per offer with final allocations, per member billed.
 
@@ -579,7 +629,8 @@ def cost_per_use(
     metric the resource is judged by (or `metric`). The consortium's cost per use
     divides the amounts of the members with usage by their uses. `member_id` limits the
     rows to that member's (the consortium's figures still cover every member);
-    `offer_id` and `resource_id` limit the offers.
+    `offer_id` and `resource_id` limit the offers. `for_member_user=True` holds the
+    consortium's figure to what a member user may read (see `CostPerUse.consortium_withheld`).
     """
     lines = _final_lines(
         session, [offer_id] if offer_id is not None else None, member_id, resource_id
@@ -609,11 +660,17 @@ def cost_per_use(
         groups[(metrics[offer.resource_id], windows[offer.id])].add(offer.resource_id)
     uses: dict[tuple[str, Window, int, int], int] = defaultdict(int)
     months: dict[tuple[str, Window, int, int], set[dt.date]] = defaultdict(set)
+    #: (metric, window, resource) → month → member → uses.
+    monthly: dict[tuple[str, Window, int], dict[dt.date, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
     for (group_metric, group_window), resource_ids in groups.items():
         for c in counts(session, [group_metric], group_window, resource_ids=resource_ids):
             key = (group_metric, group_window, c.resource_id, c.member_id)
             uses[key] += c.count  # type: ignore[index]
             months[key].add(c.month)  # type: ignore[index]
+            by_month = monthly[(group_metric, group_window, c.resource_id)]  # type: ignore[index]
+            by_month[c.month][c.member_id] += c.count
     amounts: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     years: dict[tuple[int, int], set[int]] = defaultdict(set)
     for line_offer, line_member, year, amount in lines:
@@ -634,6 +691,11 @@ def cost_per_use(
         with_usage = [m for m in members if uses.get((used_metric, used_window, rid, m), 0) > 0]
         consortium_amount = sum((amounts[(offer.id, m)] for m in with_usage), Decimal(0))
         consortium_uses = sum(uses[(used_metric, used_window, rid, m)] for m in with_usage)
+        billed_usage = {
+            month: {m: n for m, n in by_member.items() if m in with_usage}
+            for month, by_member in monthly[(used_metric, used_window, rid)].items()
+        }
+        thin = _thin_months(billed_usage)
         shown = [member_id] if member_id is not None else sorted(members, key=lambda m: codes[m])
         for m in shown:
             if (offer.id, m) not in amounts:
@@ -657,6 +719,9 @@ def cost_per_use(
                     consortium_amount=consortium_amount,
                     consortium_uses=consortium_uses,
                     consortium_members=len(with_usage),
+                    consortium_thin_months=thin,
+                    chosen_window=window is not None,
+                    for_member_user=for_member_user,
                 )
             )
     return result

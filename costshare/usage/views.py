@@ -243,7 +243,10 @@ def member(member_id: int):
         ids = [row.key for row in page.table.rows if isinstance(row.key, int)]
         averages = figures.consortium_averages(session, ids, page.metric, page.window)
     cpu = figures.cost_per_use(
-        session, member_id=member_id, window=page.window if page.over_window else None
+        session,
+        member_id=member_id,
+        window=page.window if page.over_window else None,
+        for_member_user=current_user.is_member_user,
     )
     batches = []
     if not current_user.is_member_user:

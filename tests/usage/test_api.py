@@ -34,8 +34,9 @@ def usage(session, world):
     third = create_member(session, code="THIRD")
     for member, counts in (
         (world.own, {"2027-01": 2000, "2027-02": 2200}),
-        (world.other, {"2027-01": 1000}),
-        (third, {"2027-02": 800}),
+        # Every month used by three members: else the figures are withheld from members.
+        (world.other, {"2027-01": 500, "2027-02": 500}),
+        (third, {"2027-01": 400, "2027-02": 400}),
     ):
         report = journal_report(counts, platform=platform, institution_id=f"x:{member.code}")
         import_usage(session, report.tsv(), member=member, filename=f"{member.code}.tsv")

@@ -122,10 +122,15 @@ def test_a_resource_is_shown_per_member_with_the_consortiums_average(session, re
     average = consortium_averages(session, [resource.id], "Total_Item_Requests", Q1)[resource.id]
     assert (average.members, average.per_member, average.withheld) == (2, None, True)
     assert average.uses == 0  # nothing of the total is handed out either
-    load(session, c, journal_report({"2026-03": 5}, institution_id="x:c"))
+    load(session, c, journal_report({"2026-01": 5}, institution_id="x:c"))
+    # Three members, but February was used by A1 alone: withheld over the quarter.
     average = consortium_averages(session, [resource.id], "Total_Item_Requests", Q1)[resource.id]
-    # (10 + 30 + 5) uses / 3 members using it = 15.0 per member.
-    assert (average.uses, average.members, average.per_member) == (45, 3, Decimal("15.0"))
+    assert (average.members, average.per_member, average.withheld) == (3, None, True)
+    january = Window(JAN, JAN)
+    average = consortium_averages(session, [resource.id], "Total_Item_Requests", january)
+    # January: (4 + 30 + 5) uses / 3 members using it = 13.0 per member.
+    assert (average[resource.id].uses, average[resource.id].members) == (39, 3)
+    assert average[resource.id].per_member == Decimal("13.0")
 
 
 def test_a_members_summary_names_no_other_member(session, resource) -> None:
@@ -133,8 +138,8 @@ def test_a_members_summary_names_no_other_member(session, resource) -> None:
     b = create_member(session, code="B1")
     c = create_member(session, code="C1")
     load(session, a, journal_report({"2026-01": 4, "2026-02": 6}, institution_id="x:a"))
-    load(session, b, journal_report({"2026-01": 30}, institution_id="x:b"))
-    load(session, c, journal_report({"2025-12": 2}, institution_id="x:c"))
+    load(session, b, journal_report({"2026-01": 30, "2026-02": 2}, institution_id="x:b"))
+    load(session, c, journal_report({"2026-01": 1, "2026-02": 1}, institution_id="x:c"))
     summary = member_usage_summary(session, a.id)
     assert summary.window == Window(dt.date(2025, 3, 1), FEB)  # 12 months to its last
     [line] = summary.resources
@@ -144,9 +149,9 @@ def test_a_members_summary_names_no_other_member(session, resource) -> None:
         10,
         2,
     )
-    # Consortium: 10 + 30 + 2 = 42 uses by 3 members (B1 and C1 counted, never named).
-    assert (line.consortium.uses, line.consortium.members) == (42, 3)
-    assert line.consortium.per_member == Decimal("14.0")
+    # Consortium: 10 + 32 + 2 = 44 uses by 3 members (B1 and C1 counted, never named).
+    assert (line.consortium.uses, line.consortium.members) == (44, 3)
+    assert line.consortium.per_member == Decimal("14.7")  # 44 / 3 = 14.666…
     assert line.reports == ["TR"]
 
 

@@ -144,13 +144,18 @@ def test_a_member_page_shows_the_consortium_but_names_no_other_member(
     assert "250" not in table and "2 members (too few to show)" in table
     assert "Cost per use" in page
     third = create_member(session, code="THIRD")
-    load(session, third, {"2026-02": 490}, platform=usage.own_offer.resource.counter_platform)
+    load(session, third, {"2026-01": 490}, platform=usage.own_offer.resource.counter_platform)
     response = as_member.get(f"/usage/members/{usage.own.id}?begin=2026-01&end=2026-02")
     page = page_of(response)
     assert "THIRD" not in page and third.name not in page
-    # Consortium: (200 + 300 + 490) uses / 3 members = 330.0 per member.
+    # February was used by OWN alone: January to February would give away January's total.
     table = page[page.index('id="usage-by-resource"') :]
-    assert "330" in table and "3 members" in table and "too few" not in table
+    assert "3 members (too few in some months to show)" in table
+    response = as_member.get(f"/usage/members/{usage.own.id}?begin=2026-01&end=2026-01")
+    page = page_of(response)
+    # Consortium in January: (120 + 300 + 490) uses / 3 members = 303.3 per member.
+    table = page[page.index('id="usage-by-resource"') :]
+    assert "303.3" in table and "3 members" in table and "too few" not in table
 
 
 def test_a_member_user_gets_404_for_anything_else(as_member, usage) -> None:
