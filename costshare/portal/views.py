@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask_login import current_user
 from sqlalchemy import select
 
 from costshare.access import access, ensure_member_visible, member_scope
@@ -63,6 +64,8 @@ def _page(member_id: int):
         savings=savings,
         chart=chart,
         balance=services.balance_of(invoices, today()),
-        cost_per_use=cost_per_use(session, member_id=member_id),
+        cost_per_use=cost_per_use(
+            session, member_id=member_id, for_member_user=current_user.is_member_user
+        ),
         today=today(),
     )

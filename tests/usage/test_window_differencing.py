@@ -194,3 +194,19 @@ def test_the_portal_knows_which_months_were_thin(session, sparse) -> None:
     [row] = cost_per_use(session, member_id=sparse.own.id, for_member_user=True)
     assert row.consortium_cost_per_use is None
     assert row.consortium_withheld == "too few in some months to show"
+
+
+def test_the_portal_page_holds_members_to_the_rule_and_staff_to_theirs(
+    app, session, sparse, as_member
+) -> None:
+    from tests.conftest import Client
+
+    bill(session, sparse)
+    url = f"/portal/members/{sparse.own.id}"
+    mine = as_member.get(url).get_data(as_text=True)
+    assert "too few in some months to show" in mine and "11.27" not in mine
+    app.test_client_class = Client
+    coordinator = app.test_client()
+    coordinator.login(sparse.coordinator.email)
+    staff = coordinator.get(url).get_data(as_text=True)
+    assert "11.27" in staff  # 8000.00 / 710, as the coordinator's rule gives
