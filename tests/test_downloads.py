@@ -8,8 +8,7 @@ from costshare.downloads import content_disposition
 
 def test_the_header_keeps_names_inert() -> None:
     assert content_disposition("统计 2027/1\r\n.pdf", "inline") == (
-        "inline; filename=\"__ 2027_1__.pdf\"; "
-        "filename*=UTF-8''%E7%BB%9F%E8%AE%A1%202027_1__.pdf"
+        "inline; filename=\"__ 2027_1__.pdf\"; filename*=UTF-8''%E7%BB%9F%E8%AE%A1%202027_1__.pdf"
     )
 
 

@@ -59,9 +59,7 @@ def _sqlite_changed() -> str:
 def _postgres_changed() -> str:
     parts = [f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FROZEN]
     parts += [f"NEW.{c}::text IS DISTINCT FROM OLD.{c}::text" for c in FROZEN_JSON]
-    parts += [
-        f"(OLD.{c} IS NOT NULL AND NEW.{c} IS DISTINCT FROM OLD.{c})" for c in STORED_ONCE
-    ]
+    parts += [f"(OLD.{c} IS NOT NULL AND NEW.{c} IS DISTINCT FROM OLD.{c})" for c in STORED_ONCE]
     parts += ["NEW.status = 'draft'", "(OLD.status = 'void' AND NEW.status <> 'void')"]
     return "\n         OR ".join(parts)
 
