@@ -7,7 +7,8 @@ import hashlib
 import secrets
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -123,9 +124,28 @@ def user_for_token(authorization: str) -> User | None:
     )
     if token is None or not token.user.active:
         return None
+    user = token.user
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
         # Recorded at most every few minutes, so reading the API costs no write per call.
-        token.last_used_at = now
+        _record_use(session, token.id, now)
+    return user
+
+
+def _record_use(session: Session, token_id: int, now: dt.datetime) -> None:
+    """Record a token's use in a transaction of its own; a busy database only skips it.
+
+    The read transaction ends first: on SQLite a write inside a transaction that has
+    already read fails at once when another connection wrote meanwhile, while a fresh
+    one waits for its turn. If the database stays busy, the answer matters more.
+    """
+    session.commit()
+    try:
+        _write_use(session, token_id, now)
         session.commit()
-    return token.user
+    except OperationalError:
+        session.rollback()
+
+
+def _write_use(session: Session, token_id: int, now: dt.datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
