@@ -116,11 +116,13 @@ def lean_user_agent_css(ua: str) -> str:
     """Return WeasyPrint's user-agent stylesheet without the rules in `UA_DROPPED`.
 
     Works line by line: WeasyPrint's stylesheet has each of these rules on a line of its own.
+    Its @counter-style rules go too: WeasyPrint has read them into the counter styles the
+    lean stylesheet is given, and reading `disc` or `decimal` again is refused with a warning.
     """
     lines = []
     for line in ua.splitlines():
         head = line.strip().split("{", 1)[0].strip()
-        if head in UA_DROPPED:
+        if head in UA_DROPPED or head.startswith("@counter-style"):
             continue
         if head in UA_SCOPED:
             line = line.replace(head, UA_SCOPED[head], 1)

@@ -34,8 +34,10 @@ def test_weasyprint_still_has_the_user_agent_hook_and_rules_the_lean_renderer_ed
     ]
     assert not set(pdf.UA_DROPPED) & set(lean_heads)
     assert "li::marker" in lean_heads and "::marker" not in lean_heads
-    # Nothing else goes: every other line is kept as it was.
-    assert len(lean_heads) == len(heads) - len(pdf.UA_DROPPED)
+    # Nothing else goes but the counter styles (passed on as WeasyPrint read them).
+    counter_styles = [head for head in heads if head.startswith("@counter-style")]
+    assert counter_styles and not [h for h in lean_heads if h.startswith("@counter-style")]
+    assert len(lean_heads) == len(heads) - len(pdf.UA_DROPPED) - len(counter_styles)
 
 
 def test_rendering_goes_through_the_lean_user_agent_stylesheet() -> None:
@@ -243,3 +245,16 @@ def test_a_threaded_process_keeps_its_garbage_collector_while_rendering(app) -> 
         stop.set()
         other.join()
     assert seen == [True]
+
+
+def test_the_lean_stylesheet_is_read_without_a_warning(caplog) -> None:
+    """WeasyPrint's counter styles come with it, not read again from its stylesheet."""
+    import logging
+
+    from weasyprint import CSS
+    from weasyprint.html import UA, UA_COUNTER_STYLE
+
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        CSS(string=pdf.lean_user_agent_css(UA), counter_style=UA_COUNTER_STYLE)
+    assert caplog.records == []
+    assert {"disc", "decimal", "lower-alpha"} <= set(UA_COUNTER_STYLE)
