@@ -9,7 +9,7 @@ unique and no number is skipped. SQLite serialises writers anyway.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,8 +19,8 @@ SEQUENCE = InvoiceSequence.__table__
 DIGITS = 4
 
 
-def next_sequence(session: Session, year: int) -> int:
-    """Take the next number of `year` (1, 2, …) in the session's transaction."""
+def _ensure_sequence(session: Session, year: int) -> None:
+    """Create `year`'s counter row at 0 unless it exists."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -28,6 +28,22 @@ def next_sequence(session: Session, year: int) -> int:
         .values(year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["year"])
     )
+
+
+def lock_numbers(session: Session, year: int) -> None:
+    """Lock `year`'s counter row until the transaction ends, taking no number.
+
+    Whoever issues invoices numbered in `year` waits for this transaction: issuing
+    takes it before checking what is already billed, so two runs billing the same
+    shares cannot both pass the check.
+    """
+    _ensure_sequence(session, year)
+    session.execute(select(SEQUENCE.c.id).where(SEQUENCE.c.year == year).with_for_update()).one()
+
+
+def next_sequence(session: Session, year: int) -> int:
+    """Take the next number of `year` (1, 2, …) in the session's transaction."""
+    _ensure_sequence(session, year)
     return session.execute(
         update(SEQUENCE)
         .where(SEQUENCE.c.year == year)

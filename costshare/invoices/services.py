@@ -20,7 +20,6 @@ from babel.dates import format_date
 from babel.numbers import get_currency_precision
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.utils import secure_filename
 
@@ -37,10 +36,9 @@ from costshare.invoices.models import (
     BillingRun,
     Invoice,
     InvoiceLine,
-    InvoiceSequence,
     Payment,
 )
-from costshare.invoices.numbering import take_number
+from costshare.invoices.numbering import lock_numbers, take_number
 from costshare.members.models import Member
 from costshare.offers.models import Offer, Resource
 
@@ -510,26 +508,6 @@ def render_invoices(
     return render_many(
         PDF_TEMPLATE, [{"doc": invoice_document(invoice)} for invoice in invoices], progress
     )
-
-
-def lock_numbers(session: Session, year: int) -> None:
-    """Lock the invoice number sequence of `year` until the transaction ends.
-
-    The row `take_number` bumps: on PostgreSQL, whoever issues invoices numbered
-    in `year` waits for this transaction to end. Issuing takes it before checking
-    what is already billed, so two runs billing the same shares cannot both pass
-    the check. SQLite serialises writers anyway.
-    """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(InvoiceSequence)
-        .values(year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["year"])
-    )
-    session.execute(
-        select(InvoiceSequence.id).where(InvoiceSequence.year == year).with_for_update()
-    ).one()
 
 
 def _lock_allocations(session: Session, invoices: list[Invoice]) -> None:
