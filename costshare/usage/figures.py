@@ -691,8 +691,9 @@ def cost_per_use(
         with_usage = [m for m in members if uses.get((used_metric, used_window, rid, m), 0) > 0]
         consortium_amount = sum((amounts[(offer.id, m)] for m in with_usage), Decimal(0))
         consortium_uses = sum(uses[(used_metric, used_window, rid, m)] for m in with_usage)
+        counted = set(with_usage)
         billed_usage = {
-            month: {m: n for m, n in by_member.items() if m in with_usage}
+            month: {m: n for m, n in by_member.items() if m in counted}
             for month, by_member in monthly[(used_metric, used_window, rid)].items()
         }
         thin = _thin_months(billed_usage)
