@@ -21,7 +21,10 @@ used. `render_many` pays for the fixed part once:
 - a large batch is cut in chunks rendered by a process pool over the cores.
   A process running no other thread forks the workers from itself, warm (the
   fonts and stylesheet already loaded); a threaded one (a web server) must not
-  fork and uses a fork server that preloads WeasyPrint instead.
+  fork and uses a fork server that preloads WeasyPrint instead;
+- WeasyPrint's documents are reference cycles that only Python's garbage
+  collector frees. A pool worker leaves them to its exit (up to a budget), and
+  any other process pauses the collector while a chunk renders.
 """
 
 from __future__ import annotations
@@ -270,10 +273,25 @@ def _pool_context() -> Any:
     return context
 
 
+#: A pool worker collects garbage only once its documents since the last collection
+#: reach this many (WeasyPrint leaves about 1.3 MB of reference cycles per invoice).
+WORKER_GARBAGE_DOCUMENTS = 120
+_worker = threading.local()
+
+
 def _worker_started() -> None:
-    """Warm up a pool worker (if it is not a warm fork) and keep what it inherited out of GC."""
+    """Warm up a pool worker (if it is not a warm fork); keep the garbage collector off.
+
+    The worker lives for one batch and ends with `os._exit`, which hands its memory back
+    without walking it; collecting each chunk's reference cycles would cost some 4 % of
+    its time. It collects only past `WORKER_GARBAGE_DOCUMENTS` documents, so memory stays
+    bounded in a large run.
+    """
     warm_up()
+    gc.collect()
     gc.freeze()
+    gc.disable()
+    _worker.documents = 0
 
 
 @contextmanager
@@ -302,8 +320,15 @@ def _garbage_collection_paused() -> Any:
 def _batch(
     pages: list[str], progress: Progress | None = None, offset: int = 0, total: int = 0
 ) -> list[bytes]:
-    with _garbage_collection_paused():
-        return _write_split(pages, progress, offset, total)
+    documents = getattr(_worker, "documents", None)
+    if documents is None:
+        with _garbage_collection_paused():
+            return _write_split(pages, progress, offset, total)
+    if documents + len(pages) > WORKER_GARBAGE_DOCUMENTS:
+        gc.collect()
+        documents = 0
+    _worker.documents = documents + len(pages)
+    return _write_split(pages, progress, offset, total)
 
 
 def _write_split(

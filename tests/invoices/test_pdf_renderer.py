@@ -258,3 +258,25 @@ def test_the_lean_stylesheet_is_read_without_a_warning(caplog) -> None:
         CSS(string=pdf.lean_user_agent_css(UA), counter_style=UA_COUNTER_STYLE)
     assert caplog.records == []
     assert {"disc", "decimal", "lower-alpha"} <= set(UA_COUNTER_STYLE)
+
+
+def test_a_pool_worker_collects_garbage_only_past_its_budget(app, monkeypatch) -> None:
+    """A worker leaves its chunks' reference cycles to its exit, up to a bounded number."""
+    import gc
+
+    collections = []
+    monkeypatch.setattr(pdf.gc, "collect", lambda: collections.append(1) or 0)
+    gc.disable()
+    try:
+        pdf._worker.documents = 0
+        with app.test_request_context():
+            pdf._batch(["<p>one</p>", "<p>two</p>"])
+            assert not gc.isenabled() and collections == []
+            assert pdf._worker.documents == 2
+            pdf._worker.documents = pdf.WORKER_GARBAGE_DOCUMENTS - 1
+            pdf._batch(["<p>one</p>", "<p>two</p>"])
+        assert collections == [1] and pdf._worker.documents == 2
+        assert not gc.isenabled()
+    finally:
+        del pdf._worker.documents
+        gc.enable()
