@@ -10,6 +10,9 @@ without the NUL.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from costshare.auth.models import ApiToken
 
 # ---------------------------------------------------------------------------------------------
 # A NUL character in the query string
@@ -46,3 +49,33 @@ def test_a_query_without_nul_still_searches(as_coordinator, world) -> None:
     response = as_coordinator.get("/members/?q=Own")
     assert response.status_code == 200
     assert world.own.name in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# A NUL character in the text of a form that did not clean its text
+
+
+def test_a_token_name_is_stored_without_nul(as_coordinator, session, world) -> None:
+    response = as_coordinator.post_form("/account/tokens", {"name": "laptop\x00 script"})
+    assert response.status_code == 201
+    names = session.scalars(select(ApiToken.name).where(ApiToken.user_id == world.coordinator.id))
+    assert "laptop script" in list(names)
+
+
+def test_a_login_email_with_nul_is_read_without_it(client, world) -> None:
+    response = client.post(
+        "/login",
+        data={
+            "email": world.coordinator.email + "\x00",
+            "password": "correct horse battery",
+            "csrf_token": _login_csrf(client),
+        },
+    )
+    assert response.status_code == 302
+
+
+def _login_csrf(client) -> str:
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)

@@ -7,9 +7,10 @@ from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from costshare.auth.services import MIN_PASSWORD_LENGTH
+from costshare.members.fields import BaseForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Log in")
@@ -28,7 +29,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BaseForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=255)])
     submit = SubmitField("Create token")
 
