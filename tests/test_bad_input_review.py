@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from costshare.auth.models import ApiToken
+from costshare.invoices.models import BillingRun, Invoice, Payment
+from tests.invoices.support import draft_run, final_allocations, issued_run
 
 # ---------------------------------------------------------------------------------------------
 # A NUL character in the query string
@@ -79,3 +81,61 @@ def _login_csrf(client) -> str:
 
     page = client.get("/login").get_data(as_text=True)
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def issued(session, world, app):
+    with app.test_request_context():
+        return issued_run(session, world)
+
+
+def test_a_void_reason_is_stored_without_nul(as_coordinator, session, world, issued) -> None:
+    invoice = issued.invoice_of(world.own)
+    response = as_coordinator.post_form(
+        f"/billing/invoices/{invoice.id}/void", {"reason": "Wrong\x00 address", "reissue": "y"}
+    )
+    assert response.status_code == 302
+    session.refresh(invoice)
+    assert invoice.void_reason == "Wrong address"
+
+
+def test_a_payment_reference_is_stored_without_nul(as_coordinator, session, world, issued) -> None:
+    invoice = issued.invoice_of(world.own)
+    response = as_coordinator.post_form(
+        f"/billing/invoices/{invoice.id}/payments",
+        {"amount": "10.00", "paid_on": "2027-02-01", "reference": "T\x001"},
+    )
+    assert response.status_code == 302
+    assert session.scalar(select(Payment.reference).where(Payment.invoice_id == invoice.id)) == (
+        "T1"
+    )
+
+
+def test_a_draft_note_is_stored_without_nul(as_coordinator, session, world, app) -> None:
+    with app.test_request_context():
+        billing = draft_run(session, world)
+    invoice = billing.invoice_of(world.own)
+    response = as_coordinator.post_form(
+        f"/billing/invoices/{invoice.id}/notes", {"notes": "Pay\x00 by March"}
+    )
+    assert response.status_code == 302
+    session.refresh(invoice)
+    assert invoice.notes == "Pay by March"
+
+
+def test_a_run_name_is_stored_without_nul(as_coordinator, session, world) -> None:
+    final_allocations(session, world)
+    response = as_coordinator.post_form(
+        "/billing/runs/new",
+        {
+            "year": "2027",
+            "mode": "per_member",
+            "name": "Spring\x00 run",
+            "tax_percent": "6",
+            "rate_EUR_CNY": "7.8421",
+            "rate_EUR_CNY_date": "2027-01-10",
+        },
+    )
+    assert response.status_code == 302
+    assert session.scalar(select(BillingRun.name)) == "Spring run"
+    assert session.scalar(select(Invoice.id).limit(1)) is not None

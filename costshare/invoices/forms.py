@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from costshare.db import today
 from costshare.invoices.models import RUN_MODES
+from costshare.members.fields import BaseForm
 
 MODE_LABELS = {
     "per_member": "One per member, a line per resource",
@@ -30,7 +31,7 @@ def rate_field(source: str, target: str) -> str:
     return f"rate_{source}_{target}"
 
 
-class RunForm(FlaskForm):
+class RunForm(BaseForm):
     """Draft a billing run. Exchange-rate fields are added per currency pair (see `run_form`)."""
 
     year = SelectField("Year billed", coerce=int, validators=[InputRequired()])
@@ -85,7 +86,7 @@ def run_form(pairs: list[tuple[str, str]], **kwargs) -> RunForm:
     return Form(**kwargs)
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(BaseForm):
     #: Mirrors ck_payment_amount_positive.
     amount = DecimalField(
         "Amount received",
@@ -99,14 +100,14 @@ class PaymentForm(FlaskForm):
     reference = StringField("Reference", [Optional(), Length(max=255)])
 
 
-class VoidForm(FlaskForm):
+class VoidForm(BaseForm):
     reason = TextAreaField(
         "Reason", [InputRequired("Say why the invoice is voided."), Length(max=2000)]
     )
     reissue = BooleanField("Draft a corrected invoice for the same shares", default=True)
 
 
-class NotesForm(FlaskForm):
+class NotesForm(BaseForm):
     notes = TextAreaField("Note printed on the invoice", [Optional(), Length(max=2000)])
 
 
