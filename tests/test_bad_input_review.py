@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from costshare.auth.models import ApiToken
 from costshare.invoices.models import BillingRun, Invoice, Payment
+from costshare.usage.models import SushiCredential
 from tests.invoices.support import draft_run, final_allocations, issued_run
 
 # ---------------------------------------------------------------------------------------------
@@ -139,3 +140,25 @@ def test_a_run_name_is_stored_without_nul(as_coordinator, session, world) -> Non
     assert response.status_code == 302
     assert session.scalar(select(BillingRun.name)) == "Spring run"
     assert session.scalar(select(Invoice.id).limit(1)) is not None
+
+
+def test_a_sushi_api_key_with_a_control_character_is_refused_beside_its_field(
+    as_coordinator, session, world
+) -> None:
+    from tests.factories import create_vendor
+
+    vendor = create_vendor(session)
+    response = as_coordinator.post_form(
+        "/usage/sushi/new",
+        {
+            "member_id": str(world.own.id),
+            "vendor_id": str(vendor.id),
+            "base_url": "https://sushi.example.org/r5",
+            "customer_id": "C1",
+            "api_key": "key\x00part",
+        },
+    )
+    assert response.status_code in (200, 400, 422)
+    body = response.get_data(as_text=True)
+    assert 'id="api_key-error"' in body
+    assert session.scalar(select(SushiCredential.id)) is None

@@ -6,7 +6,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from costshare.members.fields import BaseForm, choices
+from costshare.members.fields import BaseForm, choices, text_problem
 from costshare.usage.reports import METRICS, metric_label
 
 MONTH_PATTERN = r"^\d{4}-\d{1,2}$"
@@ -61,6 +61,13 @@ class CredentialForm(BaseForm):
     clear_api_key = BooleanField("Remove the stored API key")
     platform = StringField("Platform", [Optional(), Length(max=255)])
     submit = SubmitField("Save credentials")
+
+    def validate_api_key(self, field: PasswordField) -> None:
+        # A password input is not cleaned like the text inputs: refuse what cannot be stored
+        # (PostgreSQL refuses NUL) or sent in a SUSHI request, rather than change the key.
+        problem = text_problem(field.data or "", "API key")
+        if problem:
+            raise ValidationError(problem)
 
     def values(self) -> dict:
         return {
