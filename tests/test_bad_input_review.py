@@ -162,3 +162,15 @@ def test_a_sushi_api_key_with_a_control_character_is_refused_beside_its_field(
     body = response.get_data(as_text=True)
     assert 'id="api_key-error"' in body
     assert session.scalar(select(SushiCredential.id)) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line
+
+
+def test_rendering_a_run_id_beyond_any_row_is_exit_2(runner, world, tmp_path) -> None:
+    result = runner.invoke(
+        args=["costshare", "invoices", "render", "9" * 25, "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2, result.exception
+    assert result.output.strip() == f"Error: there is no billing run {'9' * 25}"

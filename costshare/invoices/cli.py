@@ -13,6 +13,7 @@ from costshare.cli import costshare_cli, fail
 from costshare.db import get_session
 from costshare.invoices.models import BillingRun, Invoice
 from costshare.invoices.services import pdf_filename, render_invoices
+from costshare.urls import bounded_id
 
 
 @costshare_cli.group("invoices")
@@ -36,11 +37,14 @@ def render_command(run_id: int, out: Path) -> None:
     drafts are rendered as previews marked DRAFT.
     """
     session = get_session()
-    run = session.get(
-        BillingRun,
-        run_id,
-        options=[selectinload(BillingRun.invoices).selectinload(Invoice.member)],
-    )
+    run = None
+    # An id beyond what the database holds is no run, not a database error.
+    if bounded_id(run_id) is not None:
+        run = session.get(
+            BillingRun,
+            run_id,
+            options=[selectinload(BillingRun.invoices).selectinload(Invoice.member)],
+        )
     if run is None:
         fail(f"there is no billing run {run_id}")
     try:
