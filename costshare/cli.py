@@ -85,7 +85,10 @@ def create_token_command(email: str, name: str) -> None:
     user = find_user(session, email)
     if user is None:
         fail(f"there is no user with the email {email}")
-    _, secret = create_token(session, user, name)
+    try:
+        _, secret = create_token(session, user, name)
+    except ServiceError as error:
+        fail(error.message)
     session.commit()
     click.echo(f"API token for {user.email}: {secret}")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from costshare.auth.models import ApiToken
+from costshare.auth.models import ApiToken, User
 from costshare.invoices.models import BillingRun, Invoice, Payment
 from costshare.usage.models import SushiCredential
 from tests.invoices.support import draft_run, final_allocations, issued_run
@@ -174,3 +174,36 @@ def test_rendering_a_run_id_beyond_any_row_is_exit_2(runner, world, tmp_path) ->
     )
     assert result.exit_code == 2, result.exception
     assert result.output.strip() == f"Error: there is no billing run {'9' * 25}"
+
+
+def test_create_user_refuses_an_email_longer_than_its_column(runner, world, session) -> None:
+    email = "x" * 300 + "@example.org"
+    result = runner.invoke(
+        args=["costshare", "create-user", email, "--role", "coordinator"],
+        input="a-long-enough-password\na-long-enough-password\n",
+    )
+    assert result.exit_code == 2, result.exception
+    assert len(result.output.strip().splitlines()) == 1
+    assert "255" in result.output
+    assert session.scalar(select(User.id).where(User.email == email)) is None
+
+
+def test_create_user_refuses_a_name_longer_than_its_column(runner, world, session) -> None:
+    args = ["create-user", "new@example.org", "--role", "coordinator", "--name", "n" * 300]
+    result = runner.invoke(
+        args=["costshare", *args],
+        input="a-long-enough-password\na-long-enough-password\n",
+    )
+    assert result.exit_code == 2, result.exception
+    assert "255" in result.output
+    assert session.scalar(select(User.id).where(User.email == "new@example.org")) is None
+
+
+def test_create_token_refuses_a_name_longer_than_its_column(runner, world, session) -> None:
+    before = session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()).limit(1))
+    result = runner.invoke(
+        args=["costshare", "create-token", world.coordinator.email, "--name", "t" * 300]
+    )
+    assert result.exit_code == 2, result.exception
+    assert len(result.output.strip().splitlines()) == 1 and "255" in result.output
+    assert session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()).limit(1)) == before

@@ -20,6 +20,8 @@ from costshare.members.models import Member
 MIN_PASSWORD_LENGTH = 10
 TOKEN_USE_RESOLUTION = dt.timedelta(minutes=5)
 TOKEN_PREFIX = "cs_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
+#: Mirrors the String(255) columns of a user's email and name and of a token's name.
+TEXT_MAX = 255
 
 
 def hash_password(password: str) -> str:
@@ -62,6 +64,10 @@ def create_user(
     email = email.strip().lower()
     if "@" not in email:
         raise ServiceError(f"'{email}' is not an email address.", field="email")
+    if len(email) > TEXT_MAX:
+        raise ServiceError(f"An email address has at most {TEXT_MAX} characters.", field="email")
+    if name is not None and len(name) > TEXT_MAX:
+        raise ServiceError(f"A name has at most {TEXT_MAX} characters.", field="name")
     if role not in ROLES:
         raise ServiceError(f"Unknown role '{role}': use one of {', '.join(ROLES)}.", field="role")
     if find_user(session, email) is not None:
@@ -98,10 +104,13 @@ def _digest(token: str) -> str:
 
 def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
     """Create an API token for `user`; return it and the secret, shown only once."""
+    name = name.strip() or "API token"
+    if len(name) > TEXT_MAX:
+        raise ServiceError(f"A token's name has at most {TEXT_MAX} characters.", field="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user,
-        name=name.strip() or "API token",
+        name=name,
         token_hash=_digest(secret),
         prefix=secret[:10],
         created_at=utcnow(),
