@@ -9,12 +9,18 @@ without the NUL.
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 from sqlalchemy import select
 
 from costshare.auth.models import ApiToken, User
 from costshare.invoices.models import BillingRun, Invoice, Payment
+from costshare.members.models import Member
+from costshare.offers.models import SoloPrice
 from costshare.usage.models import SushiCredential
+from tests.factories import xlsx_bytes
 from tests.invoices.support import draft_run, final_allocations, issued_run
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +168,53 @@ def test_a_sushi_api_key_with_a_control_character_is_refused_beside_its_field(
     body = response.get_data(as_text=True)
     assert 'id="api_key-error"' in body
     assert session.scalar(select(SushiCredential.id)) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports
+
+PROBLEM_ROW = r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>"
+
+
+def _upload(client, url: str, content: bytes, **fields):
+    return client.post_form(
+        url,
+        {"file": (io.BytesIO(content), "figures.xlsx"), **fields},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_huge_number_in_a_members_workbook_is_named_by_row_and_column(
+    as_coordinator, world, session
+) -> None:
+    content = xlsx_bytes([["code", "name", "fte:2026"], ["NEWA", "New A", 1e30]])
+    response = _upload(as_coordinator, "/members/import", content)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "damaged" not in body
+    assert [(row, column) for row, column, _ in re.findall(PROBLEM_ROW, body)] == [
+        ("2", "fte:2026")
+    ]
+    assert session.scalar(select(Member.id).where(Member.code == "NEWA")) is None
+
+
+def test_a_huge_number_in_a_solo_price_workbook_is_named_by_row_and_column(
+    as_coordinator, world, session
+) -> None:
+    offer = world.own_offer
+    quote = offer.current_round
+    content = xlsx_bytes([["code", "amount"], ["OWN", 1000], ["OTHER", 1e300]])
+    response = _upload(
+        as_coordinator,
+        f"/offers/{offer.id}/rounds/{quote.id}/solo/import",
+        content,
+        version=str(quote.version),
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "damaged" not in body
+    assert [(row, column) for row, column, _ in re.findall(PROBLEM_ROW, body)] == [("3", "amount")]
+    assert session.scalar(select(SoloPrice.id).where(SoloPrice.round_id == quote.id)) is None
 
 
 # ---------------------------------------------------------------------------------------------

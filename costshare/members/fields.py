@@ -139,7 +139,8 @@ def plain_number(value: Decimal | int | None) -> str:
         return ""
     value = Decimal(value)
     if value == value.to_integral_value():
-        return format(value.quantize(Decimal(1)), "f")
+        # Not quantize(1): beyond 28 digits (a spreadsheet's 1E+30) it raises.
+        return format(value.to_integral_value(), "f")
     return format(value.normalize(), "f")
 
 
