@@ -19,9 +19,10 @@ from costshare.auth.models import ApiToken, User
 from costshare.invoices.models import BillingRun, Invoice, Payment
 from costshare.members.models import Member
 from costshare.offers.models import SoloPrice
-from costshare.usage.models import SushiCredential
+from costshare.usage.models import SushiCredential, UsageImport
 from tests.factories import xlsx_bytes
 from tests.invoices.support import draft_run, final_allocations, issued_run
+from tests.usage.support import Line, Report
 
 # ---------------------------------------------------------------------------------------------
 # A NUL character in the query string
@@ -215,6 +216,40 @@ def test_a_huge_number_in_a_solo_price_workbook_is_named_by_row_and_column(
     assert "damaged" not in body
     assert [(row, column) for row, column, _ in re.findall(PROBLEM_ROW, body)] == [("3", "amount")]
     assert session.scalar(select(SoloPrice.id).where(SoloPrice.round_id == quote.id)) is None
+
+
+def _counter_file(month: str) -> bytes:
+    lines = [Line(f"J{n}", "Total_Item_Requests", {month: 1}) for n in range(3)]
+    return Report("TR", month, month, lines).tsv()
+
+
+def test_a_usage_upload_by_api_reads_member_and_file_name_without_nul(
+    client, world, session
+) -> None:
+    response = client.post(
+        "/api/v1/usage/imports",
+        data={"file": (io.BytesIO(_counter_file("2026-01")), "tr\x00.tsv"), "member": "OWN\x00"},
+        headers={"Authorization": f"Bearer {world.tokens['coordinator']}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_json()
+    batch = session.get(UsageImport, response.get_json()["id"])
+    assert (batch.member_id, batch.filename) == (world.own.id, "tr.tsv")
+
+
+def test_a_usage_upload_on_the_page_stores_the_file_name_without_nul(
+    as_coordinator, world, session
+) -> None:
+    response = as_coordinator.post_form(
+        "/usage/import",
+        {
+            "files": (io.BytesIO(_counter_file("2026-02")), "feb\x00.tsv"),
+            "member_id": str(world.own.id),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert session.scalar(select(UsageImport.filename)) == "feb.tsv"
 
 
 # ---------------------------------------------------------------------------------------------

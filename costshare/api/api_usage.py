@@ -23,6 +23,7 @@ from costshare.api.openapi import PAGE_PARAMETERS, SCHEMAS, document, list_of, r
 from costshare.api.views import blueprint, paginated, whole_list
 from costshare.db import get_session
 from costshare.errors import ServiceError
+from costshare.members.fields import clean_text
 from costshare.members.models import Member
 from costshare.offers.models import Resource
 from costshare.urls import MAX_ID, bounded_id
@@ -227,7 +228,7 @@ def upload_usage():
         raise BadRequest("Send the COUNTER file as the multipart/form-data field 'file'.")
     session = get_session()
     member = None
-    code = (request.form.get("member") or "").strip()
+    code = clean_text(request.form.get("member") or "")
     if code:
         member = session.scalar(select(Member).where(func.upper(Member.code) == code.upper()))
         if member is None:

@@ -232,7 +232,8 @@ def import_usage(
     """
     if isinstance(source, str | os.PathLike):
         filename = filename or Path(source).name
-    filename = (filename or "upload")[:255]
+    # The name the browser sent may hold a NUL character, which PostgreSQL cannot store.
+    filename = _text(filename or "", 255) or "upload"
     _clean_platform(platform)  # refused before the file is read
     source, checksum = _spooled(source)
     try:
