@@ -37,3 +37,35 @@ def test_stacked_bars_handle_negative_parts() -> None:
 def test_line_chart_has_a_point_per_value() -> None:
     svg = line_chart(["2026", "2027", "2028"], [Series("Total", [100, 103, 106])], "Per year")
     assert len(list(ET.fromstring(str(svg)).iter(f"{SVG}circle"))) == 3
+
+
+def test_stacked_bar_labels_fit_left_of_the_bars() -> None:
+    """Each label's drawn width (DejaVu Sans, the charts' first font, measured by Pillow;
+    a CJK character, drawn by the CJK font, is 1 em) fits left of the bars."""
+    import unicodedata
+    from pathlib import Path
+
+    from PIL import ImageFont
+
+    from tests.resources import require
+
+    font_file = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    require(font_file.exists(), "DejaVu Sans is not installed (fonts-dejavu-core)")
+    font = ImageFont.truetype(str(font_file), 11)
+
+    def drawn_width(label: str) -> float:
+        wide = [c for c in label if unicodedata.east_asian_width(c) in "WF"]
+        return 11 * len(wide) + font.getlength("".join(c for c in label if c not in wide))
+
+    labels = ["Meridian Journals Compl…", "Atlas Science Citation …", "中山大学图书馆 SYSU", "JNU"]
+    svg = stacked_bars(labels, [Series("Total", [744643, 418345, 1000, 20])], "Usage")
+    root = ET.fromstring(str(svg))
+    texts = {t.text: t for t in root.iter(f"{SVG}text")}
+    first_bar = min(
+        float(r.get("x")) for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None
+    )
+    for label in labels:
+        text = texts[label]
+        assert text.get("text-anchor") == "end"
+        assert float(text.get("x")) - drawn_width(label) >= 0, f"{label!r} is cut"
+        assert float(text.get("x")) < first_bar
