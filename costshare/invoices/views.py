@@ -306,7 +306,12 @@ def _detail_page(invoice: Invoice, **forms):
     if invoice.status == "void":
         replacement = services.replacement_of(session, invoice)
     context = {
-        "payment_form": PaymentForm(formdata=None, amount=invoice.balance or None),
+        "payment_form": PaymentForm(
+            formdata=None,
+            amount=invoice.balance.quantize(services.currency_unit(invoice.currency))
+            if invoice.balance
+            else None,
+        ),
         "void_form": VoidForm(formdata=None),
         "notes_form": NotesForm(formdata=None, notes=invoice.notes),
         **forms,

@@ -80,6 +80,7 @@ def test_recording_a_partial_payment_and_refusing_too_much(
     assert response.status_code == 302
     page = as_coordinator.get(url).get_data(as_text=True)
     assert "€986.64 is still outstanding" in page  # 7,986.64 − 7,000.00
+    assert re.search(r'name="amount"[^>]*value="986.64"', page)  # in cents, as typed
     assert "part paid" in page
     response = as_coordinator.post_form(
         url + "/payments", {"amount": "1000.00", "paid_on": "2027-02-02"}
