@@ -283,3 +283,19 @@ def test_a_harvest_from_the_page(app, as_coordinator, session, world, monkeypatc
         assert wrong.status_code == 422 and "Write a month as YYYY-MM" in page_of(wrong)
     finally:
         server.close()
+
+
+def test_usage_outside_the_deals_is_named_for_each_reader(
+    app, as_member, world, session, usage
+) -> None:
+    """Staff see a data-quality flag to act on; the member sees what it means for it."""
+    load(session, usage.own, {"2026-01": 75}, platform="Platform X")
+    url = f"/usage/members/{usage.own.id}?begin=2026-01&end=2026-01"
+    member_page = page_of(as_member.get(url))
+    assert "not in a consortium deal" in member_page
+    assert "not matched to a resource" not in member_page
+    staff = app.test_client()  # a second browser, the coordinator's
+    staff.login(world.coordinator.email)
+    staff_page = page_of(staff.get(url))
+    assert "not matched to a resource" in staff_page
+    assert "not in a consortium deal" not in staff_page
