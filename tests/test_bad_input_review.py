@@ -10,12 +10,15 @@ without the NUL.
 from __future__ import annotations
 
 import io
+import json
 import re
+import tracemalloc
 
 import pytest
 from sqlalchemy import select
 
 from costshare.auth.models import ApiToken, User
+from costshare.counter import CounterError, NotCounterError, inspect
 from costshare.invoices.models import BillingRun, Invoice, Payment
 from costshare.members.models import Member
 from costshare.offers.models import SoloPrice
@@ -250,6 +253,59 @@ def test_a_usage_upload_on_the_page_stores_the_file_name_without_nul(
     )
     assert response.status_code == 200
     assert session.scalar(select(UsageImport.filename)) == "feb.tsv"
+
+
+#: A valid header, then items nested far deeper than any COUNTER report.
+DEEP_ITEMS = (
+    b'{"Report_Header": {"Report_ID": "PR", "Release": "5"}, "Report_Items": [' + b'{"x": ' * 4000
+)
+
+
+def _peak_bytes_reading(data: bytes, name: str) -> tuple[int, CounterError | None]:
+    tracemalloc.start()
+    try:
+        inspect(data, name)
+    except CounterError as error:
+        return tracemalloc.get_traced_memory()[1], error
+    finally:
+        tracemalloc.stop()
+    return 0, None
+
+
+@pytest.mark.parametrize(
+    ("data", "name"), [(b"[" * 5000, "deep.json"), (DEEP_ITEMS, "deep-items.json")]
+)
+def test_json_nested_past_any_report_is_refused_in_little_memory(data, name) -> None:
+    # The parser's memory grew with the square of the depth: 5,000 "[" took ~90 MB,
+    # 20 KB of them a gigabyte, 200 KB more than the machine has.
+    peak, error = _peak_bytes_reading(data, name)
+    assert isinstance(error, NotCounterError)
+    assert str(error) == f"{name}: not a COUNTER report: the JSON nests deeper than 64 levels"
+    assert peak < 5 * 1024 * 1024
+
+
+def test_brackets_inside_json_strings_do_not_count_as_nesting() -> None:
+    name = '[{\\"' * 2000 + "é" + "]" * 100
+    data = (
+        b'{"Report_Header": {"Report_ID": "PR", "Release": "5"}, "Report_Items": [{"Platform":'
+        + json.dumps(name).encode()
+        + b', "Performance": [{"Period": {"Begin_Date": "2022-01-01", "End_Date": "2022-01-31"}'
+        + b', "Instance": [{"Metric_Type": "Searches_Platform", "Count": 3}]}]}]}'
+    )
+    summary = inspect(data, "pr.json")
+    assert summary.records == 1 and summary.platforms == [name]
+
+
+def test_a_deeply_nested_usage_upload_is_a_422_naming_the_file(client, world, session) -> None:
+    response = client.post(
+        "/api/v1/usage/imports",
+        data={"file": (io.BytesIO(b"[" * 5000), "deep.json"), "member": "OWN"},
+        headers={"Authorization": f"Bearer {world.tokens['coordinator']}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"].startswith("deep.json: not a COUNTER report")
+    assert session.scalar(select(UsageImport.id)) is None
 
 
 # ---------------------------------------------------------------------------------------------

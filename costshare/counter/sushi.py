@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import json
+import operator
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import partial
@@ -35,6 +38,9 @@ from .values import clean_count, norm_key, parse_date, parse_day, shown
 
 #: A JSON text encoded twice cannot be streamed; it is read whole up to this size.
 MAX_IN_MEMORY = 512 * 1024 * 1024
+#: COUNTER JSON nests about 10 levels deep. ijson's memory grows with the square of the
+#: depth (each event carries its path), so a few kilobytes of "[[[[…" would take gigabytes.
+MAX_DEPTH = 64
 
 _HEADER_KEYS = (
     "Created",
@@ -88,16 +94,16 @@ class SushiReader(FormatReader):
 
     # -- reading the stream -------------------------------------------------------------
 
-    def _json_bytes(self) -> io.RawIOBase | io.BufferedIOBase:
+    def _json_bytes(self) -> io.RawIOBase:
         stream = self.src.stream
         stream.seek(0)
         if self.src.encoding == "utf-8":
-            return stream  # type: ignore[return-value]
+            return _DepthGuard(stream)
         if self.src.encoding == "utf-8-sig":
             stream.seek(len(codecs.BOM_UTF8))
-            return stream  # type: ignore[return-value]
+            return _DepthGuard(stream)
         # ijson's C parser takes UTF-8 only: re-encode other encodings on the way in.
-        return _Utf8(self.src.text())
+        return _DepthGuard(_Utf8(self.src.text()))
 
     def read_header(self) -> None:
         """Read everything but the report items: header, exceptions, where the items are."""
@@ -495,6 +501,81 @@ class _Utf8(io.RawIOBase):
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         return size
+
+
+#: A whole JSON string (escapes included), and the rest of one from where the reading is.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+#: An opening bracket counts 2, a closing one 0: after k brackets the sum less k is the depth.
+_STEPS = bytes(2 if b in b"[{" else 0 for b in range(256))
+
+
+class _DepthGuard(io.RawIOBase):
+    """UTF-8 JSON passed on to the parser, refused once it nests deeper than MAX_DEPTH.
+
+    Each chunk is checked before the parser sees it: the strings are cut out (a string may
+    run on into the next chunk) and only the brackets left are counted, with bytes methods
+    and itertools, so the check costs a fraction of the parsing.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False  # the chunk ended on the backslash of an escape in a string
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        self._check(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _check(self, data: bytes) -> None:
+        if not data:
+            return
+        if b"\\" in data or self._escaped:
+            outside = self._outside_strings_with_escapes(data)
+        else:
+            parts = data.split(b'"')
+            outside = b"".join(parts[1::2] if self._in_string else parts[0::2])
+            if len(parts) % 2 == 0:  # an odd number of quotes
+                self._in_string = not self._in_string
+        brackets = outside.translate(None, _NOT_BRACKETS)
+        opening = brackets.count(b"[") + brackets.count(b"{")
+        if self._depth + opening > MAX_DEPTH:
+            steps = itertools.accumulate(brackets.translate(_STEPS))
+            deepest = max(map(operator.sub, steps, itertools.count(1)))
+            if self._depth + deepest > MAX_DEPTH:
+                raise NotCounterError(
+                    f"not a COUNTER report: the JSON nests deeper than {MAX_DEPTH} levels"
+                )
+        self._depth += 2 * opening - len(brackets)
+
+    def _outside_strings_with_escapes(self, data: bytes) -> bytes:
+        start = 0
+        if self._in_string:
+            if self._escaped:
+                start, self._escaped = 1, False
+            start = _STRING_REST.match(data, start).end()  # type: ignore[union-attr]
+            if start >= len(data):
+                return b""
+            if data[start] == ord("\\"):  # the chunk ends inside an escape
+                self._escaped = True
+                return b""
+            self._in_string = False
+            start += 1
+        outside = _STRING.sub(b"", data[start:])
+        quote = outside.find(b'"')
+        if quote >= 0:  # a string runs on into the next chunk
+            tail = outside[quote + 1 :]
+            self._in_string = True
+            self._escaped = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
+            outside = outside[:quote]
+        return outside
 
 
 def _has_header(document: Any) -> bool:
