@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import tracemalloc
 
 import pytest
@@ -21,6 +22,7 @@ from costshare.auth.models import ApiToken, User
 from costshare.counter import CounterError, NotCounterError, inspect
 from costshare.invoices.models import BillingRun, Invoice, Payment
 from costshare.members.models import Member
+from costshare.members.tabular import read_rows
 from costshare.offers.models import SoloPrice
 from costshare.usage.models import SushiCredential, UsageImport
 from tests.factories import xlsx_bytes
@@ -253,6 +255,40 @@ def test_a_usage_upload_on_the_page_stores_the_file_name_without_nul(
     )
     assert response.status_code == 200
     assert session.scalar(select(UsageImport.filename)) == "feb.tsv"
+
+
+def _far_cell_workbook(rows: list[list]) -> bytes:
+    """A workbook with `rows` and one stray cell at the sheet's last row and column."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    sheet["XFD1048576"] = " "
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_stray_far_cell_does_not_pad_every_row_of_a_workbook() -> None:
+    data = _far_cell_workbook([["code", "name"], ["NEWA", "New A"]])
+    rows = read_rows(io.BytesIO(data), "far.xlsx")
+    assert next(rows) == (1, ["code", "name"])
+    assert next(rows) == (2, ["NEWA", "New A"])
+
+
+def test_a_members_workbook_with_a_stray_far_cell_imports_its_rows(
+    as_coordinator, world, session
+) -> None:
+    # It read 16,384 cells in each of 1,048,576 rows: half an hour for a 5 KB file.
+    data = _far_cell_workbook([["code", "name", "fte:2026"], ["NEWA", "New A", 100]])
+    started = time.perf_counter()
+    response = _upload(as_coordinator, "/members/import", data)
+    assert time.perf_counter() - started < 30
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert 'id="count-create">1<' in body and 'id="count-facts">1<' in body
 
 
 #: A valid header, then items nested far deeper than any COUNTER report.

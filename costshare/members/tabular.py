@@ -97,6 +97,9 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         raise FileRefused("The file cannot be read as an XLSX workbook.") from error
     try:
         sheet = workbook.worksheets[0]
+        # Read the cells there are, not the size the sheet claims: one stray cell at XFD1048576
+        # would otherwise pad every row to 16,384 cells, down to row 1,048,576.
+        sheet.reset_dimensions()
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [unguard_cell(cell_text(c)) for c in row]
     except FileRefused:
