@@ -387,3 +387,14 @@ def test_create_token_refuses_a_name_longer_than_its_column(runner, world, sessi
     assert result.exit_code == 2, result.exception
     assert len(result.output.strip().splitlines()) == 1 and "255" in result.output
     assert session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()).limit(1)) == before
+
+
+def test_the_billing_list_keeps_its_export_links_whatever_the_address_holds(
+    as_coordinator,
+) -> None:
+    """The export links carry the list's filters; a `fmt` or page in the address is no 500."""
+    response = as_coordinator.get("/billing/?fmt=anything&page=2&status=issued")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'href="/billing/export/invoices.xlsx?status=issued"' in page
+    assert 'href="/billing/export/invoices.csv?status=issued"' in page

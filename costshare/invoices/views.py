@@ -90,6 +90,12 @@ def index():
         members=queries.member_choices(session),
         statuses=("draft", "issued", "paid", "void"),
         today=today(),
+        # The export links carry the list's filters (not its page, nor a stray `fmt`).
+        export_args={
+            key: value
+            for key, value in request.args.items()
+            if key not in ("fmt", "page", "per_page")
+        },
     )
 
 
