@@ -398,3 +398,25 @@ def test_the_billing_list_keeps_its_export_links_whatever_the_address_holds(
     page = response.get_data(as_text=True)
     assert 'href="/billing/export/invoices.xlsx?status=issued"' in page
     assert 'href="/billing/export/invoices.csv?status=issued"' in page
+
+
+def test_voiding_with_a_redraft_of_an_invoice_billing_no_shares_is_a_sentence(
+    as_coordinator, session, world
+) -> None:
+    """An invoice whose lines bill no allocation (written by hand, not by a run) cannot be
+    drafted again: the refusal stands beside the choice, and the invoice stays issued."""
+    from costshare.invoices.models import Invoice
+    from tests.invoices import access
+
+    access.build(session, world)
+    invoice = session.get(Invoice, world.objects["other_invoice_id"])
+    url = f"/billing/invoices/{invoice.id}"
+    response = as_coordinator.post_form(url + "/void", {"reason": "Wrong", "reissue": "y"})
+    assert response.status_code == 200
+    assert "bills no member shares that can be billed again" in response.get_data(as_text=True)
+    session.refresh(invoice)
+    assert invoice.status == "issued"
+    response = as_coordinator.post_form(url + "/void", {"reason": "Wrong"})
+    assert response.status_code == 302
+    session.refresh(invoice)
+    assert invoice.status == "void"

@@ -882,6 +882,12 @@ def redraft(
     run = voided.run
     if run is None:
         raise ServiceError("This invoice belongs to no billing run; draft a new run instead.")
+    if not lines:
+        raise ServiceError(
+            "This invoice bills no member shares that can be billed again: void it without "
+            "a corrected draft, and draft a new run for what should be billed.",
+            field="reissue",
+        )
     invoice = draft_invoice(
         run,
         voided.member,
