@@ -420,3 +420,15 @@ def test_voiding_with_a_redraft_of_an_invoice_billing_no_shares_is_a_sentence(
     assert response.status_code == 302
     session.refresh(invoice)
     assert invoice.status == "void"
+
+
+def test_a_list_longer_than_any_consortium_is_refused_with_a_sentence(monkeypatch) -> None:
+    """Rows with data are counted (blank rows are not), and past the limit the file is refused."""
+    from costshare.members import tabular
+
+    monkeypatch.setattr(tabular, "MAX_ROWS", 3)
+    fits = b"code,name\nA,a\n,\n\nB,b\n"  # header + 2 rows with data, 2 blank ones
+    assert [n for n, _ in read_rows(io.BytesIO(fits), "m.csv")] == [1, 2, 3, 4, 5]
+    rows = read_rows(io.BytesIO(b"code,name\nA,a\nB,b\nC,c\nD,d\n"), "m.csv")
+    with pytest.raises(tabular.FileRefused, match="more than 3 rows with data"):
+        list(rows)

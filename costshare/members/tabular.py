@@ -21,6 +21,9 @@ from costshare.xlsx import safe_cell, unguard_cell, xlsx_value
 
 XLSX_MAGIC = b"PK\x03\x04"
 MAX_CELL = 10_000
+#: The most rows with data a member list or a price list may have (header included): far
+#: more than any consortium's members, few enough that a preview stays quick and small.
+MAX_ROWS = 100_000
 
 
 class FileRefused(ValueError):
@@ -116,9 +119,22 @@ def read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, list[str]
     stream.seek(0)
     if not head:
         raise FileRefused("The file is empty.")
-    if file_kind(filename, head) == "xlsx":
-        return _xlsx_rows(stream)
-    return _csv_rows(stream)
+    rows = _xlsx_rows(stream) if file_kind(filename, head) == "xlsx" else _csv_rows(stream)
+    return _at_most(rows, MAX_ROWS)
+
+
+def _at_most(rows: Iterator[tuple[int, list[str]]], limit: int) -> Iterator[tuple[int, list[str]]]:
+    """Pass the rows on, refusing the file once more than `limit` of them hold anything."""
+    filled = 0
+    for number, cells in rows:
+        if any(cell.strip() for cell in cells):
+            filled += 1
+            if filled > limit:
+                raise FileRefused(
+                    f"The file has more than {limit:,} rows with data (the last read is row "
+                    f"{number:,}): a member or price list is far shorter. Split it."
+                )
+        yield number, cells
 
 
 def header_key(text: str) -> str:
