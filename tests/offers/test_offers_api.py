@@ -184,7 +184,7 @@ def test_member_users_read_no_notes_and_no_pricing(client, world, session) -> No
     offer.resource.vendor.notes = "Sales contact is difficult."
     quote = session.get(QuoteRound, offer.current_round_id)
     quote.notes = "Second round after the call of 3 October."
-    quote.pricing = {"pricing": {"kind": "member_prices", "prices": {"OWN": "100", "OTH": "900"}}}
+    quote.pricing = {"pricing": {"kind": "member_prices", "prices": {"OWN": "100", "OTH": "987654.32"}}}
     session.flush()
     token = world.tokens["member"]
     offer_url = f"/api/v1/offers/{offer.id}"
@@ -201,11 +201,11 @@ def test_member_users_read_no_notes_and_no_pricing(client, world, session) -> No
     assert vendor.status_code == 200
     for data in [*rounds, *offer_texts, vendor.get_json()]:
         assert "notes" not in data and "pricing" not in data, data
-        assert "OTH" not in str(data) and "900" not in str(data)
+        assert "OTH" not in str(data) and "987654" not in str(data)
     # Staff read them.
     staff = api(client, "GET", f"{offer_url}/rounds/{quote.id}", world.tokens["negotiator"])
     assert staff.get_json()["notes"].startswith("Second round")
-    assert staff.get_json()["pricing"]["pricing"]["prices"]["OTH"] == "900"
+    assert staff.get_json()["pricing"]["pricing"]["prices"]["OTH"] == "987654.32"
 
 
 def test_short_lists_answer_the_list_shape(client, world) -> None:
