@@ -184,7 +184,9 @@ def test_member_users_read_no_notes_and_no_pricing(client, world, session) -> No
     offer.resource.vendor.notes = "Sales contact is difficult."
     quote = session.get(QuoteRound, offer.current_round_id)
     quote.notes = "Second round after the call of 3 October."
-    quote.pricing = {"pricing": {"kind": "member_prices", "prices": {"OWN": "100", "OTH": "987654.32"}}}
+    quote.pricing = {
+        "pricing": {"kind": "member_prices", "prices": {"OWN": "100", "OTH": "987654.32"}}
+    }
     session.flush()
     token = world.tokens["member"]
     offer_url = f"/api/v1/offers/{offer.id}"
