@@ -432,3 +432,17 @@ def test_a_list_longer_than_any_consortium_is_refused_with_a_sentence(monkeypatc
     rows = read_rows(io.BytesIO(b"code,name\nA,a\nB,b\nC,c\nD,d\n"), "m.csv")
     with pytest.raises(tabular.FileRefused, match="more than 3 rows with data"):
         list(rows)
+
+
+def test_a_quote_left_open_in_a_csv_is_named_not_read_to_the_end() -> None:
+    from costshare.members.tabular import FileRefused
+
+    rows = read_rows(io.BytesIO(b'code,name\nA,"Library A\nB,Library B\nC,Library C\n'), "m.csv")
+    with pytest.raises(FileRefused, match=r'Row 2: a cell opens a quote \("\) that is never'):
+        list(rows)
+    # Quoted cells that close, with commas and line breaks inside, still read.
+    good = b'code,name\nA,"Library A, East"\nB,"Two\nlines"\n'
+    assert list(read_rows(io.BytesIO(good), "m.csv"))[1:] == [
+        (2, ["A", "Library A, East"]),
+        (3, ["B", "Two\nlines"]),
+    ]

@@ -76,7 +76,8 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
                 "The file is not UTF-8 text: save it as “CSV UTF-8” or as an XLSX workbook."
             ) from error
         delimiter = max((",", ";", "\t"), key=first.count)
-        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
+        # Strict: a quote left open is refused, not read on to the end of the file as one cell.
+        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter, strict=True)
         for number, row in enumerate(reader, start=1):
             yield number, [unguard_cell(cell_text(c)) for c in row]
     except UnicodeDecodeError as error:
@@ -84,6 +85,11 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
             f"Row {number + 1} is not UTF-8 text: save the file as “CSV UTF-8” or as XLSX."
         ) from error
     except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise FileRefused(
+                f'Row {number + 1}: a cell opens a quote (") that is never closed, so the rest '
+                "of the file would be read as that one cell."
+            ) from error
         raise FileRefused(f"Row {number + 1} cannot be read as CSV: {error}.") from error
     finally:
         # The caller owns the file: let go of it without closing it.
