@@ -210,9 +210,19 @@ def plan_import(
     for number, cells in iterator:
         if not any(cells):
             continue
+        beyond = next((i for i in range(len(header), len(cells)) if cells[i]), None)
+        if beyond is not None:  # its column has no name: nothing says what it holds
+            problems.add(
+                number,
+                f"#{beyond + 1}",
+                "This cell lies right of the named columns: name its column in row 1, or clear it.",
+            )
+            continue
         padded = cells + [""] * (len(header) - len(cells))
         records.append((number, {key: padded[i] for i, key in enumerate(header) if key}))
     if not records:
+        if problems:
+            raise problems.refuse()
         raise ImportRefused([Problem(None, None, "The file has a header but no rows.")])
 
     by_code = {m.code.upper(): m for m in session.scalars(select(Member))}

@@ -157,6 +157,7 @@ def test_files_that_cannot_be_read_get_a_sentence(as_coordinator, world) -> None
         (b"code,nmae\nX,Y\n", "members.csv", "Unknown column"),
         (b"name\nY\n", "members.csv", "needs a code column"),
         (b"code,name\n", "members.csv", "no rows"),
+        (b"code,name\nX,Y,1200\n", "members.csv", "lies right of the named columns"),
         (b"x", "members.xls", "Old .xls files"),
     ]
     for content, name, sentence in cases:
@@ -172,3 +173,18 @@ def test_a_confirmation_needs_the_uploaders_own_pending_file(as_coordinator, wor
     assert "no longer here" in follow
     response = as_coordinator.post_form("/members/import/confirm", {"token": "../../etc/passwd"})
     assert response.status_code == 302
+
+
+def test_a_cell_beyond_the_named_columns_is_refused_naming_its_row_and_column(
+    as_coordinator, world
+) -> None:
+    """A value whose column has no name could be anything: it is not dropped without a word."""
+    content = b"code,name\nNEWA,New A\nNEWB,New B,,3400\n"
+    response = upload(as_coordinator, content, "members.csv")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "lies right of the named columns" in html
+    assert '<td class="num">3</td><td>#4</td>' in html  # row 3, the fourth column
+    # Blank cells past the header are no value: the file imports.
+    response = upload(as_coordinator, b"code,name\nNEWA,New A,,\n", "members.csv")
+    assert response.status_code == 200
