@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -276,7 +277,8 @@ def _pool_context() -> Any:
 #: A pool worker collects garbage only once its documents since the last collection
 #: reach this many (WeasyPrint leaves about 1.3 MB of reference cycles per invoice).
 WORKER_GARBAGE_DOCUMENTS = 120
-_worker = threading.local()
+#: In a pool worker: documents rendered since its last collection (None in any other process).
+_worker = SimpleNamespace(documents=None)
 
 
 def _worker_started() -> None:
@@ -320,7 +322,7 @@ def _garbage_collection_paused() -> Any:
 def _batch(
     pages: list[str], progress: Progress | None = None, offset: int = 0, total: int = 0
 ) -> list[bytes]:
-    documents = getattr(_worker, "documents", None)
+    documents = _worker.documents
     if documents is None:
         with _garbage_collection_paused():
             return _write_split(pages, progress, offset, total)

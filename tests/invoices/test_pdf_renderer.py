@@ -278,5 +278,5 @@ def test_a_pool_worker_collects_garbage_only_past_its_budget(app, monkeypatch) -
         assert collections == [1] and pdf._worker.documents == 2
         assert not gc.isenabled()
     finally:
-        del pdf._worker.documents
+        pdf._worker.documents = None
         gc.enable()
