@@ -133,7 +133,7 @@ def _at_most(rows: Iterator[tuple[int, list[str]]], limit: int) -> Iterator[tupl
     """Pass the rows on, refusing the file once more than `limit` of them hold anything."""
     filled = 0
     for number, cells in rows:
-        if any(cell.strip() for cell in cells):
+        if any(cells):  # cells come stripped
             filled += 1
             if filled > limit:
                 raise FileRefused(
