@@ -147,6 +147,16 @@ def _pay(invoice_id: int, amount: str = "100.00") -> Callable[[Session], Payment
     return pay
 
 
+def _void(invoice_id: int) -> Callable[[Session], object]:
+    def void(session: Session) -> object:
+        invoice = session.get(Invoice, invoice_id)
+        return services.void_invoice(
+            session, settings(), invoice, reason="Wrong member", issue_date=ISSUED_ON
+        )
+
+    return void
+
+
 def _payments(engine, invoice_id: int) -> tuple[int, Decimal, str]:
     with Session(engine) as check:
         count = check.scalar(
@@ -183,13 +193,7 @@ def test_a_payment_on_an_invoice_voided_meanwhile_is_refused(app, pg) -> None:
     engine, created = pg
     invoice_id = _one_issued_invoice(app, engine, created)
 
-    def void(session: Session) -> None:
-        invoice = session.get(Invoice, invoice_id)
-        services.void_invoice(
-            session, settings(), invoice, reason="Wrong member", issue_date=ISSUED_ON
-        )
-
-    outcome = _race(app, engine, void, _pay(invoice_id))
+    outcome = _race(app, engine, _void(invoice_id), _pay(invoice_id))
 
     assert isinstance(outcome, ConflictError), outcome
     assert "CS-2098-0001 was voided" in outcome.message
@@ -200,13 +204,7 @@ def test_an_invoice_paid_meanwhile_is_not_voided(app, pg) -> None:
     engine, created = pg
     invoice_id = _one_issued_invoice(app, engine, created)
 
-    def void(session: Session) -> None:
-        invoice = session.get(Invoice, invoice_id)
-        services.void_invoice(
-            session, settings(), invoice, reason="Wrong member", issue_date=ISSUED_ON
-        )
-
-    outcome = _race(app, engine, _pay(invoice_id, "40.00"), void)
+    outcome = _race(app, engine, _pay(invoice_id, "40.00"), _void(invoice_id))
 
     assert isinstance(outcome, ConflictError), outcome
     assert "CS-2098-0001" in outcome.message and "cannot be voided" in outcome.message
