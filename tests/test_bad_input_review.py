@@ -22,7 +22,7 @@ from costshare.auth.models import ApiToken, User
 from costshare.counter import CounterError, NotCounterError, inspect
 from costshare.invoices.models import BillingRun, Invoice, Payment
 from costshare.members.models import Member
-from costshare.members.tabular import read_rows
+from costshare.members.tabular import FileRefused, read_rows
 from costshare.offers.models import SoloPrice
 from costshare.usage.models import SushiCredential, UsageImport
 from tests.factories import xlsx_bytes
@@ -446,3 +446,52 @@ def test_a_quote_left_open_in_a_csv_is_named_not_read_to_the_end() -> None:
         (2, ["A", "Library A, East"]),
         (3, ["B", "Two\nlines"]),
     ]
+
+
+def _workbook_with_raw_cell(rows: list[list], cell: str, raw: bytes) -> bytes:
+    """A workbook with `rows`, then the XML value of `cell` replaced by `raw` (a hand-made file)."""
+    import zipfile
+
+    original = zipfile.ZipFile(io.BytesIO(xlsx_bytes(rows)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as changed:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(
+                    rb'(<c r="' + cell.encode() + rb'"[^>]*><v>)[^<]*(</v>)',
+                    rb"\g<1>" + raw + rb"\g<2>",
+                    data,
+                )
+                assert count == 1
+            changed.writestr(item, data)
+    return out.getvalue()
+
+
+def test_an_unreadable_number_cell_is_named_by_row_and_column() -> None:
+    data = _workbook_with_raw_cell(
+        [["code", "name", "fte:2026"], ["NEWA", "New A", 12], ["NEWB", "New B", 13]], "C3", b"NaN"
+    )
+    rows = read_rows(io.BytesIO(data), "hand-made.xlsx")
+    assert next(rows) == (1, ["code", "name", "fte:2026"])
+    assert next(rows) == (2, ["NEWA", "New A", "12"])
+    with pytest.raises(FileRefused) as refused:
+        next(rows)
+    assert refused.value.message == (
+        "Row 3, column C (fte:2026): the cell cannot be read: the file marks it as a number "
+        "but it holds “NaN”. Type the value again in a spreadsheet program and save the file."
+    )
+
+
+def test_a_members_workbook_with_an_unreadable_cell_is_refused_beside_the_file(
+    as_coordinator, world, session
+) -> None:
+    data = _workbook_with_raw_cell(
+        [["code", "name", "fte:2026"], ["NEWA", "New A", 12]], "C2", b"twelve"
+    )
+    response = _upload(as_coordinator, "/members/import", data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "damaged" not in body
+    assert "Row 2, column C (fte:2026): the cell cannot be read" in body
+    assert session.scalar(select(Member.id).where(Member.code == "NEWA")) is None

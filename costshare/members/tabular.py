@@ -99,24 +99,90 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
 
 def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
         raise FileRefused("The file cannot be read as an XLSX workbook.") from error
+    number, header = 0, []
     try:
         sheet = workbook.worksheets[0]
         # Read the cells there are, not the size the sheet claims: one stray cell at XFD1048576
         # would otherwise pad every row to 16,384 cells, down to row 1,048,576.
         sheet.reset_dimensions()
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [unguard_cell(cell_text(c)) for c in row]
+            cells = [unguard_cell(cell_text(c)) for c in row]
+            if number == 1:
+                header = cells
+            yield number, cells
     except FileRefused:
         raise
     except Exception as error:
-        raise FileRefused("The workbook is damaged and cannot be read to the end.") from error
+        bad = _unreadable_cell(workbook, number + 1)
+        if bad is None:
+            raise FileRefused("The workbook is damaged and cannot be read to the end.") from error
+        column, reason = bad
+        name = header[column - 1] if column <= len(header) and header[column - 1] else None
+        raise FileRefused(
+            f"Row {number + 1}, column {get_column_letter(column)}"
+            f"{f' ({name})' if name else ''}: the cell cannot be read: {reason}. Type the "
+            "value again in a spreadsheet program and save the file."
+        ) from error
     finally:
         workbook.close()
+
+
+#: What a cell of each XLSX type must hold, for the sentence naming a cell that does not.
+_CELL_TYPES = {"n": "a number", "b": "a yes/no value", "d": "a date", "s": "a shared text"}
+
+
+def _unreadable_cell(workbook: Any, row: int) -> tuple[int, str] | None:
+    """Find the cell of `row` openpyxl could not read: (column number, why), or None.
+
+    Only when reading the sheet failed: the sheet's XML is read again up to that row and
+    each of its cells parsed alone, the way openpyxl parses them.
+    """
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse  # the parser openpyxl read the sheet with
+
+    try:
+        sheet = workbook.worksheets[0]
+        with sheet._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                sheet._shared_strings,
+                data_only=True,
+                epoch=workbook.epoch,
+                date_formats=workbook._date_formats,
+                timedelta_formats=workbook._timedelta_formats,
+            )
+            current = 0
+            for event, element in iterparse(source, events=("start", "end")):
+                if event == "start" and element.tag == ROW_TAG:
+                    current = int(element.get("r") or current + 1)
+                    parser.row_counter, parser.col_counter = current, 0
+                elif event == "end" and element.tag == CELL_TAG:
+                    if current == row:
+                        try:
+                            parser.parse_cell(element)
+                        except Exception:
+                            reference = element.get("r")
+                            column = (
+                                coordinate_to_tuple(reference)[1]
+                                if reference
+                                else parser.col_counter + 1
+                            )
+                            kind = _CELL_TYPES.get(element.get("t", "n"), "its own type")
+                            held = (element.findtext(VALUE_TAG) or "")[:40]
+                            return column, f"the file marks it as {kind} but it holds “{held}”"
+                    element.clear()
+                elif event == "end" and element.tag == ROW_TAG and current >= row:
+                    return None
+    except Exception:  # a file damaged some other way: the general sentence will do
+        return None
+    return None
 
 
 def read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, list[str]]]:
