@@ -22,7 +22,7 @@ from costshare.auth.models import ApiToken, User
 from costshare.counter import CounterError, NotCounterError, inspect
 from costshare.invoices.models import BillingRun, Invoice, Payment
 from costshare.members.models import Member
-from costshare.members.tabular import FileRefused, read_rows
+from costshare.members.tabular import FileRefused, read_rows, shown_name
 from costshare.offers.models import SoloPrice
 from costshare.usage.models import SushiCredential, UsageImport
 from tests.factories import xlsx_bytes
@@ -478,8 +478,8 @@ def test_an_unreadable_number_cell_is_named_by_row_and_column() -> None:
     with pytest.raises(FileRefused) as refused:
         next(rows)
     assert refused.value.message == (
-        "Row 3, column C (fte:2026): the cell cannot be read: the file marks it as a number "
-        "but it holds “NaN”. Type the value again in a spreadsheet program and save the file."
+        "Row 3, column C (fte:2026) cannot be read: the file marks the cell as a number but it "
+        "holds “NaN”. Type the value again in a spreadsheet program and save the file."
     )
 
 
@@ -493,5 +493,33 @@ def test_a_members_workbook_with_an_unreadable_cell_is_refused_beside_the_file(
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "damaged" not in body
-    assert "Row 2, column C (fte:2026): the cell cannot be read" in body
+    assert (
+        "figures.xlsx: Row 2, column C (fte:2026) cannot be read: the file marks the cell" in body
+    )
     assert session.scalar(select(Member.id).where(Member.code == "NEWA")) is None
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "shown"),
+    [
+        ("members.xlsx", "members.xlsx"),
+        ("C:\\Users\\ana\\Desktop\\members.xlsx", "members.xlsx"),
+        ("/home/ana/prices.csv", "prices.csv"),
+        ("mem\x00bers.csv", "members.csv"),
+        ("x" * 300 + ".csv", "x" * 120),
+    ],
+)
+def test_a_refused_file_is_named_by_its_own_name(uploaded: str, shown: str) -> None:
+    assert shown_name(uploaded) == shown
+
+
+def test_a_refused_solo_price_file_is_named_beside_the_field(as_coordinator, world) -> None:
+    offer = world.own_offer
+    quote = offer.current_round
+    response = as_coordinator.post_form(
+        f"/offers/{offer.id}/rounds/{quote.id}/solo/import",
+        {"file": (io.BytesIO(b""), "prices.csv"), "version": str(quote.version)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "prices.csv: The file is empty." in response.get_data(as_text=True)

@@ -34,6 +34,13 @@ class FileRefused(ValueError):
         self.message = message
 
 
+def shown_name(filename: str | None) -> str:
+    """Return an uploaded file's name as a sentence may show it (no folders, no control bytes)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:120] or "The file"
+
+
 def file_kind(filename: str, head: bytes) -> str:
     """Return "xlsx" or "csv" from the name and the first bytes of a file."""
     name = (filename or "").lower()
@@ -126,8 +133,8 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         name = header[column - 1] if column <= len(header) and header[column - 1] else None
         raise FileRefused(
             f"Row {number + 1}, column {get_column_letter(column)}"
-            f"{f' ({name})' if name else ''}: the cell cannot be read: {reason}. Type the "
-            "value again in a spreadsheet program and save the file."
+            f"{f' ({name})' if name else ''} cannot be read: {reason}. Type the value again "
+            "in a spreadsheet program and save the file."
         ) from error
     finally:
         workbook.close()
@@ -176,7 +183,10 @@ def _unreadable_cell(workbook: Any, row: int) -> tuple[int, str] | None:
                             )
                             kind = _CELL_TYPES.get(element.get("t", "n"), "its own type")
                             held = (element.findtext(VALUE_TAG) or "")[:40]
-                            return column, f"the file marks it as {kind} but it holds “{held}”"
+                            return (
+                                column,
+                                f"the file marks the cell as {kind} but it holds “{held}”",
+                            )
                     element.clear()
                 elif event == "end" and element.tag == ROW_TAG and current >= row:
                     return None

@@ -47,7 +47,14 @@ from costshare.members.importing import (
     plan_import,
 )
 from costshare.members.models import Member, MemberFact
-from costshare.members.tabular import FileRefused, file_kind, read_rows, write_csv, write_xlsx
+from costshare.members.tabular import (
+    FileRefused,
+    file_kind,
+    read_rows,
+    shown_name,
+    write_csv,
+    write_xlsx,
+)
 from costshare.offers.models import Offer, Participation, Resource
 from costshare.pagination import page_args, paginate
 
@@ -371,7 +378,7 @@ def import_members():
                 upload.save(path)
                 plan = _plan(path)
             except FileRefused as error:
-                add_error(form, "file", error.message)
+                add_error(form, "file", f"{shown_name(upload.filename)}: {error.message}")
             except ImportRefused as error:
                 refused = error
             if plan is None:

@@ -36,7 +36,7 @@ from costshare.members.fields import (
 )
 from costshare.members.importing import ImportRefused
 from costshare.members.models import Member
-from costshare.members.tabular import FileRefused, read_rows
+from costshare.members.tabular import FileRefused, read_rows, shown_name
 from costshare.offers import services
 from costshare.offers.forms import (
     InviteForm,
@@ -536,7 +536,7 @@ def import_solo_prices(offer_id: int, round_id: int):
                 prices = services.read_solo_file(session, read_rows(upload.stream, upload.filename))
                 saved = services.save_solo_prices(session, offer, quote, prices, "imported")
             except FileRefused as error:
-                add_error(form, "file", error.message)
+                add_error(form, "file", f"{shown_name(upload.filename)}: {error.message}")
             except ImportRefused as error:
                 refused = error
             except ServiceError as error:
