@@ -483,6 +483,16 @@ def test_an_unreadable_number_cell_is_named_by_row_and_column() -> None:
     )
 
 
+def test_an_unreadable_cell_after_missing_rows_is_named_by_its_own_row() -> None:
+    data = _workbook_with_raw_cell(
+        [["code", "name", "fte:2026"], [], [], ["NEWB", "New B", 13]], "C4", b"1,5"
+    )
+    rows = read_rows(io.BytesIO(data), "gaps.xlsx")
+    assert next(rows) == (1, ["code", "name", "fte:2026"])
+    with pytest.raises(FileRefused, match=r"^Row 4, column C \(fte:2026\) cannot be read"):
+        list(rows)
+
+
 def test_a_members_workbook_with_an_unreadable_cell_is_refused_beside_the_file(
     as_coordinator, world, session
 ) -> None:

@@ -129,10 +129,10 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         bad = _unreadable_cell(workbook, number + 1)
         if bad is None:
             raise FileRefused("The workbook is damaged and cannot be read to the end.") from error
-        column, reason = bad
+        row, column, reason = bad
         name = header[column - 1] if column <= len(header) and header[column - 1] else None
         raise FileRefused(
-            f"Row {number + 1}, column {get_column_letter(column)}"
+            f"Row {row}, column {get_column_letter(column)}"
             f"{f' ({name})' if name else ''} cannot be read: {reason}. Type the value again "
             "in a spreadsheet program and save the file."
         ) from error
@@ -144,11 +144,11 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
 _CELL_TYPES = {"n": "a number", "b": "a yes/no value", "d": "a date", "s": "a shared text"}
 
 
-def _unreadable_cell(workbook: Any, row: int) -> tuple[int, str] | None:
-    """Find the cell of `row` openpyxl could not read: (column number, why), or None.
+def _unreadable_cell(workbook: Any, first_row: int) -> tuple[int, int, str] | None:
+    """Find the first cell from `first_row` on that openpyxl cannot read: (row, column, why).
 
-    Only when reading the sheet failed: the sheet's XML is read again up to that row and
-    each of its cells parsed alone, the way openpyxl parses them.
+    Only when reading the sheet failed: the sheet's XML is read again and each cell from
+    that row on is parsed alone, the way openpyxl parses them. None if none fails.
     """
     from openpyxl.utils.cell import coordinate_to_tuple
     from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser
@@ -171,7 +171,7 @@ def _unreadable_cell(workbook: Any, row: int) -> tuple[int, str] | None:
                     current = int(element.get("r") or current + 1)
                     parser.row_counter, parser.col_counter = current, 0
                 elif event == "end" and element.tag == CELL_TAG:
-                    if current == row:
+                    if current >= first_row:
                         try:
                             parser.parse_cell(element)
                         except Exception:
@@ -183,13 +183,9 @@ def _unreadable_cell(workbook: Any, row: int) -> tuple[int, str] | None:
                             )
                             kind = _CELL_TYPES.get(element.get("t", "n"), "its own type")
                             held = (element.findtext(VALUE_TAG) or "")[:40]
-                            return (
-                                column,
-                                f"the file marks the cell as {kind} but it holds “{held}”",
-                            )
+                            why = f"the file marks the cell as {kind} but it holds “{held}”"
+                            return current, column, why
                     element.clear()
-                elif event == "end" and element.tag == ROW_TAG and current >= row:
-                    return None
     except Exception:  # a file damaged some other way: the general sentence will do
         return None
     return None
