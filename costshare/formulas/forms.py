@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from costshare.engine import AllocationError
-from costshare.members.fields import QuickSelect, QuickTextInput, whole_number
+from costshare.members.fields import QuickSelect, QuickTextArea, QuickTextInput, whole_number
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -149,15 +149,27 @@ class FormulaFields(FlaskForm):
     components = FieldList(
         FormField(ComponentForm), min_entries=COMPONENT_ROWS, max_entries=MAX_COMPONENTS
     )
-    fixed_fee = StringField("Fixed fee per member", validators=[Optional(), Length(max=40)])
-    floor = StringField("Floor", validators=[Optional(), Length(max=64)])
-    cap = StringField("Cap", validators=[Optional(), Length(max=64)])
-    max_change = StringField(
-        "Largest change from last year (%)", validators=[Optional(), Length(max=20)]
+    fixed_fee = StringField(
+        "Fixed fee per member", validators=[Optional(), Length(max=40)], widget=QuickTextInput()
     )
-    rounding_unit = StringField("Rounding unit", validators=[Optional(), Length(max=20)])
-    derived = TextAreaField("Derived attributes (JSON)", validators=[Optional(), Length(max=8000)])
-    groups = TextAreaField("Groups (JSON)", validators=[Optional(), Length(max=8000)])
+    floor = StringField("Floor", validators=[Optional(), Length(max=64)], widget=QuickTextInput())
+    cap = StringField("Cap", validators=[Optional(), Length(max=64)], widget=QuickTextInput())
+    max_change = StringField(
+        "Largest change from last year (%)",
+        validators=[Optional(), Length(max=20)],
+        widget=QuickTextInput(),
+    )
+    rounding_unit = StringField(
+        "Rounding unit", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
+    )
+    derived = TextAreaField(
+        "Derived attributes (JSON)",
+        validators=[Optional(), Length(max=8000)],
+        widget=QuickTextArea(),
+    )
+    groups = TextAreaField(
+        "Groups (JSON)", validators=[Optional(), Length(max=8000)], widget=QuickTextArea()
+    )
     # Usage as a formula input: choices are the metrics imported and the resources
     # (`set_usage_choices`); the usage service checks every value (`clean_usage_spec`).
     usage_metric = SelectField(
@@ -168,7 +180,10 @@ class FormulaFields(FlaskForm):
         widget=QuickSelect(),
     )
     usage_attribute = StringField(
-        "Attribute name", default="usage", validators=[Optional(), Length(max=64)]
+        "Attribute name",
+        default="usage",
+        validators=[Optional(), Length(max=64)],
+        widget=QuickTextInput(),
     )
     usage_window = SelectField(
         "Usage window",
@@ -177,9 +192,15 @@ class FormulaFields(FlaskForm):
         validate_choice=False,
         widget=QuickSelect(),
     )
-    usage_months = StringField("Months", default="12", validators=[Optional(), Length(max=20)])
-    usage_begin = StringField("First month", validators=[Optional(), Length(max=20)])
-    usage_end = StringField("Last month", validators=[Optional(), Length(max=20)])
+    usage_months = StringField(
+        "Months", default="12", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
+    )
+    usage_begin = StringField(
+        "First month", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
+    )
+    usage_end = StringField(
+        "Last month", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
+    )
     usage_resource = SelectField(
         "Take usage from",
         choices=choices([OWN_RESOURCE]),

@@ -26,7 +26,7 @@ from werkzeug.exceptions import BadRequest
 from wtforms import Form, PasswordField, SelectChoice, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
-from wtforms.widgets import DateInput, HiddenInput, ListWidget, Select, TextInput
+from wtforms.widgets import DateInput, HiddenInput, ListWidget, Select, TextArea, TextInput
 
 from costshare.errors import ServiceError
 
@@ -434,8 +434,39 @@ class QuickHiddenInput(HiddenInput):
     html_params = staticmethod(html_attributes)
 
 
+class QuickTextArea(TextArea):
+    """`TextArea`, the same HTML sooner."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        params = html_attributes(name=field.name, **kwargs)
+        return Markup(f"<textarea {params}>\r\n{escape(field._value())}</textarea>")  # noqa: S704
+
+
 class QuickSelect(Select):
-    """`Select`, the same HTML sooner: its options are written without `Markup.format`."""
+    """`Select`, the same HTML sooner: the tag and its options written without `Markup.format`.
+
+    A select with option groups is left to WTForms (none of ours has them).
+    """
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        if field.has_groups():
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        html = [f"<select {html_attributes(name=field.name, **kwargs)}>"]
+        html.extend(self.render_option(choice) for choice in field._iter_choices_normalized())
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704
 
     @classmethod
     def render_option(cls, choice: Any, **kwargs: Any) -> Markup:

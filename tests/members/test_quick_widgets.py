@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from markupsafe import Markup
-from wtforms import DateField, Form, HiddenField, SelectField, StringField
+from wtforms import DateField, Form, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
-from wtforms.widgets import DateInput, HiddenInput, Select, TextInput, html_params
+from wtforms.widgets import DateInput, HiddenInput, Select, TextArea, TextInput, html_params
 
 from costshare.members.fields import (
     QuickDateInput,
     QuickHiddenInput,
     QuickSelect,
+    QuickTextArea,
     QuickTextInput,
     choices,
     html_attributes,
@@ -27,6 +29,9 @@ class _Row(Form):
     decided_on = DateField()
     name = StringField(validators=[Length(max=64)])
     code = StringField(validators=[InputRequired()])
+    groups = TextAreaField(validators=[Length(max=8000)])
+    needed = SelectField(choices=choices([("a", "A")]), validators=[InputRequired()])
+    several = SelectField(choices=choices([("a", NASTY), ("b", "B")]))
 
 
 def test_attributes_are_written_as_wtforms_writes_them() -> None:
@@ -48,6 +53,8 @@ def test_each_quick_widget_writes_what_its_wtforms_widget_writes() -> None:
             "decided_on": dt.date(2026, 5, 1),
             "name": NASTY,
             "code": "",
+            "groups": '{"shares": {"<a>": 1}}',
+            "several": "b",
         }
     )
     pairs = [
@@ -56,6 +63,9 @@ def test_each_quick_widget_writes_what_its_wtforms_widget_writes() -> None:
         (row.decided_on, QuickDateInput(), DateInput()),
         (row.name, QuickTextInput(), TextInput()),  # maxlength from the validator
         (row.code, QuickTextInput(), TextInput()),  # required from the validator
+        (row.groups, QuickTextArea(), TextArea()),  # maxlength from the validator
+        (row.needed, QuickSelect(), Select()),  # required from the validator
+        (row.several, QuickSelect(multiple=True), Select(multiple=True)),
     ]
     for field, quick, wtforms in pairs:
         for extra in ({}, {"aria_label": f"{field.name} of {NASTY}", "class_": "num"}):
@@ -66,3 +76,16 @@ def test_each_quick_widget_writes_what_its_wtforms_widget_writes() -> None:
     assert '<option selected value="joined">A &amp; &lt;B&gt; &#34;C&#34;' in QuickSelect()(
         row.status
     )
+
+
+def test_a_quick_select_with_option_groups_writes_what_wtforms_writes() -> None:
+    class Grouped(Form):
+        kind = SelectField(
+            choices=[
+                SelectChoice("b", "Book", optgroup="Books"),
+                SelectChoice("j", "Journal", optgroup=NASTY),
+            ]
+        )
+
+    field = Grouped(data={"kind": "j"}).kind
+    assert QuickSelect()(field) == Select()(field)
