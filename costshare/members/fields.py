@@ -473,10 +473,13 @@ class QuickSelect(Select):
         value = choice.value
         if isinstance(value, bool):
             value = str(value)
+        label = escape(choice.label or choice.value)
+        if not kwargs and not choice.render_kw:  # the usual option: its value, maybe selected
+            selected = "selected " if choice.selected else ""
+            return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')  # noqa: S704
         options = {"value": value, **(choice.render_kw or {}), **kwargs}
         if choice.selected:
             options["selected"] = True
-        label = escape(choice.label or choice.value)
         return Markup(f"<option {html_attributes(**options)}>{label}</option>")  # noqa: S704
 
 

@@ -32,6 +32,9 @@ class _Row(Form):
     groups = TextAreaField(validators=[Length(max=8000)])
     needed = SelectField(choices=choices([("a", "A")]), validators=[InputRequired()])
     several = SelectField(choices=choices([("a", NASTY), ("b", "B")]))
+    marked = SelectField(
+        choices=[SelectChoice("x", "X", render_kw={"data_note": NASTY}), SelectChoice(3, "three")]
+    )
 
 
 def test_attributes_are_written_as_wtforms_writes_them() -> None:
@@ -66,6 +69,7 @@ def test_each_quick_widget_writes_what_its_wtforms_widget_writes() -> None:
         (row.groups, QuickTextArea(), TextArea()),  # maxlength from the validator
         (row.needed, QuickSelect(), Select()),  # required from the validator
         (row.several, QuickSelect(multiple=True), Select(multiple=True)),
+        (row.marked, QuickSelect(), Select()),  # an option with attributes of its own
     ]
     for field, quick, wtforms in pairs:
         for extra in ({}, {"aria_label": f"{field.name} of {NASTY}", "class_": "num"}):
