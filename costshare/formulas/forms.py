@@ -110,6 +110,18 @@ USAGE_FIELDS = (
 _COMPONENT_PATH = re.compile(r"^formula\.components\[(\d+)\](?:\.(\w+))?")
 
 
+def _optional_text(label: str, max_length: int, **kwargs: Any) -> StringField:
+    """An optional one-line text field, written by the quick widget."""
+    return StringField(
+        label, validators=[Optional(), Length(max=max_length)], widget=QuickTextInput(), **kwargs
+    )
+
+
+def _optional_json(label: str) -> TextAreaField:
+    """An optional JSON text area (up to 8,000 characters), written by the quick widget."""
+    return TextAreaField(label, validators=[Optional(), Length(max=8000)], widget=QuickTextArea())
+
+
 class ComponentForm(Form):
     """One component row (a plain Form: the enclosing FlaskForm carries the CSRF token).
 
@@ -117,17 +129,11 @@ class ComponentForm(Form):
     """
 
     kind = SelectField("Kind", choices=KINDS, default="", widget=QuickSelect())
-    attribute = StringField(
-        "Attribute", validators=[Optional(), Length(max=64)], widget=QuickTextInput()
-    )
-    weight = StringField("Weight", validators=[Optional(), Length(max=40)], widget=QuickTextInput())
+    attribute = _optional_text("Attribute", 64)
+    weight = _optional_text("Weight", 40)
     transform = SelectField("Transform", choices=TRANSFORMS, default="none", widget=QuickSelect())
-    name = StringField("Name", validators=[Optional(), Length(max=64)], widget=QuickTextInput())
-    options = StringField(
-        "Tiers or weights (JSON)",
-        validators=[Optional(), Length(max=4000)],
-        widget=QuickTextInput(),
-    )
+    name = _optional_text("Name", 64)
+    options = _optional_text("Tiers or weights (JSON)", 4000)
 
 
 def _json(text: str, what: str) -> Any:
@@ -149,27 +155,13 @@ class FormulaFields(FlaskForm):
     components = FieldList(
         FormField(ComponentForm), min_entries=COMPONENT_ROWS, max_entries=MAX_COMPONENTS
     )
-    fixed_fee = StringField(
-        "Fixed fee per member", validators=[Optional(), Length(max=40)], widget=QuickTextInput()
-    )
-    floor = StringField("Floor", validators=[Optional(), Length(max=64)], widget=QuickTextInput())
-    cap = StringField("Cap", validators=[Optional(), Length(max=64)], widget=QuickTextInput())
-    max_change = StringField(
-        "Largest change from last year (%)",
-        validators=[Optional(), Length(max=20)],
-        widget=QuickTextInput(),
-    )
-    rounding_unit = StringField(
-        "Rounding unit", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
-    )
-    derived = TextAreaField(
-        "Derived attributes (JSON)",
-        validators=[Optional(), Length(max=8000)],
-        widget=QuickTextArea(),
-    )
-    groups = TextAreaField(
-        "Groups (JSON)", validators=[Optional(), Length(max=8000)], widget=QuickTextArea()
-    )
+    fixed_fee = _optional_text("Fixed fee per member", 40)
+    floor = _optional_text("Floor", 64)
+    cap = _optional_text("Cap", 64)
+    max_change = _optional_text("Largest change from last year (%)", 20)
+    rounding_unit = _optional_text("Rounding unit", 20)
+    derived = _optional_json("Derived attributes (JSON)")
+    groups = _optional_json("Groups (JSON)")
     # Usage as a formula input: choices are the metrics imported and the resources
     # (`set_usage_choices`); the usage service checks every value (`clean_usage_spec`).
     usage_metric = SelectField(
@@ -179,12 +171,7 @@ class FormulaFields(FlaskForm):
         validate_choice=False,
         widget=QuickSelect(),
     )
-    usage_attribute = StringField(
-        "Attribute name",
-        default="usage",
-        validators=[Optional(), Length(max=64)],
-        widget=QuickTextInput(),
-    )
+    usage_attribute = _optional_text("Attribute name", 64, default="usage")
     usage_window = SelectField(
         "Usage window",
         choices=USAGE_WINDOWS,
@@ -192,15 +179,9 @@ class FormulaFields(FlaskForm):
         validate_choice=False,
         widget=QuickSelect(),
     )
-    usage_months = StringField(
-        "Months", default="12", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
-    )
-    usage_begin = StringField(
-        "First month", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
-    )
-    usage_end = StringField(
-        "Last month", validators=[Optional(), Length(max=20)], widget=QuickTextInput()
-    )
+    usage_months = _optional_text("Months", 20, default="12")
+    usage_begin = _optional_text("First month", 20)
+    usage_end = _optional_text("Last month", 20)
     usage_resource = SelectField(
         "Take usage from",
         choices=choices([OWN_RESOURCE]),

@@ -434,15 +434,20 @@ class QuickHiddenInput(HiddenInput):
     html_params = staticmethod(html_attributes)
 
 
+def _validation_attributes(widget: Any, field: Any, kwargs: dict[str, Any]) -> None:
+    """Add the field's id and the attributes its validators imply, as WTForms' widgets do."""
+    kwargs.setdefault("id", field.id)
+    flags = getattr(field, "flags", {})
+    for k in dir(flags):
+        if k in widget.validation_attrs and k not in kwargs:
+            kwargs[k] = getattr(flags, k)
+
+
 class QuickTextArea(TextArea):
     """`TextArea`, the same HTML sooner."""
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
-        kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
-        for k in dir(flags):
-            if k in self.validation_attrs and k not in kwargs:
-                kwargs[k] = getattr(flags, k)
+        _validation_attributes(self, field, kwargs)
         params = html_attributes(name=field.name, **kwargs)
         return Markup(f"<textarea {params}>\r\n{escape(field._value())}</textarea>")  # noqa: S704
 
@@ -456,13 +461,9 @@ class QuickSelect(Select):
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         if field.has_groups():
             return super().__call__(field, **kwargs)
-        kwargs.setdefault("id", field.id)
         if self.multiple:
             kwargs["multiple"] = True
-        flags = getattr(field, "flags", {})
-        for k in dir(flags):
-            if k in self.validation_attrs and k not in kwargs:
-                kwargs[k] = getattr(flags, k)
+        _validation_attributes(self, field, kwargs)
         html = [f"<select {html_attributes(name=field.name, **kwargs)}>"]
         html.extend(self.render_option(choice) for choice in field._iter_choices_normalized())
         html.append("</select>")
