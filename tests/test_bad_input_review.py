@@ -483,6 +483,25 @@ def test_an_unreadable_number_cell_is_named_by_row_and_column() -> None:
     )
 
 
+def test_an_unreadable_cell_without_a_reference_is_named_by_its_place_in_the_row() -> None:
+    """Cells may leave out their reference (r="C3"): the column is then counted."""
+    import zipfile
+
+    data = _workbook_with_raw_cell(
+        [["code", "name", "fte:2026"], ["NEWA", "New A", 12]], "C2", b"twelve"
+    )
+    original = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as changed:
+        for item in original.infolist():
+            content = original.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<c r="[A-Z]+\d+"', b"<c", content)
+            changed.writestr(item, content)
+    with pytest.raises(FileRefused, match=r"^Row 2, column C \(fte:2026\) cannot be read"):
+        list(read_rows(io.BytesIO(out.getvalue()), "no-references.xlsx"))
+
+
 def test_an_unreadable_cell_after_missing_rows_is_named_by_its_own_row() -> None:
     data = _workbook_with_raw_cell(
         [["code", "name", "fte:2026"], [], [], ["NEWB", "New B", 13]], "C4", b"1,5"

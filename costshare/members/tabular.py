@@ -171,24 +171,33 @@ def _unreadable_cell(workbook: Any, first_row: int) -> tuple[int, int, str] | No
                     current = int(element.get("r") or current + 1)
                     parser.row_counter, parser.col_counter = current, 0
                 elif event == "end" and element.tag == CELL_TAG:
-                    if current >= first_row:
-                        try:
-                            parser.parse_cell(element)
-                        except Exception:
-                            reference = element.get("r")
-                            column = (
-                                coordinate_to_tuple(reference)[1]
-                                if reference
-                                else parser.col_counter + 1
-                            )
-                            kind = _CELL_TYPES.get(element.get("t", "n"), "its own type")
-                            held = (element.findtext(VALUE_TAG) or "")[:40]
-                            why = f"the file marks the cell as {kind} but it holds “{held}”"
-                            return current, column, why
+                    # Where the cell stands, before parse_cell moves the column counter on.
+                    reference = element.get("r")
+                    column = (
+                        coordinate_to_tuple(reference)[1] if reference else parser.col_counter + 1
+                    )
+                    if current >= first_row and not _parses(parser, element):
+                        kind = _CELL_TYPES.get(element.get("t", "n"), "its own type")
+                        held = (element.findtext(VALUE_TAG) or "")[:40]
+                        return (
+                            current,
+                            column,
+                            f"the file marks the cell as {kind} but it holds “{held}”",
+                        )
+                    parser.col_counter = column
                     element.clear()
     except Exception:  # a file damaged some other way: the general sentence will do
         return None
     return None
+
+
+def _parses(parser: Any, element: Any) -> bool:
+    """Whether openpyxl's sheet parser reads this cell element."""
+    try:
+        parser.parse_cell(element)
+    except Exception:
+        return False
+    return True
 
 
 def read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, list[str]]]:
