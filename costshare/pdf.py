@@ -14,7 +14,9 @@ used. `render_many` pays for the fixed part once:
   without the rules for footnotes, notes and list markers, which our documents
   never use but which cost a computed style for every element (see
   `lean_user_agent_css`; `tests/invoices/test_pdf_renderer.py` fails loudly
-  if WeasyPrint's internals this relies on change);
+  if WeasyPrint's internals this relies on change), and the CSS values computed
+  for the documents it laid out: the next document of the same template starts
+  from them and computes almost none (`costshare.pdf_styles`);
 - it lays out each document on its own (so "page x of y" counts per
   document), writes all their pages as ONE PDF (fonts subset once) and splits
   that PDF back into one file per document with pypdf;
@@ -45,6 +47,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import render_template
+
+from costshare.pdf_styles import Shared
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: The stylesheet every PDF gets, parsed once per process.
@@ -151,20 +155,24 @@ def html_class() -> type:
 
 
 class _Renderer:
-    """What the documents a thread renders share: the fonts, the images, the HTML class."""
+    """What the documents a thread renders share: fonts, images, HTML class, computed values."""
 
     def __init__(self) -> None:
         from weasyprint.text.fonts import FontConfiguration
 
         self.html = html_class()
         self.fonts = FontConfiguration()
+        self.styles = Shared()
         self.fetcher = StaticOnlyFetcher()
         self.images: dict[str, Any] = {}  # our static files only (the fetcher sees to it)
         self.warm = False
 
     def render(self, page: str) -> Any:
         html = self.html(string=page, base_url=base_url(), url_fetcher=self.fetcher)
-        return html.render(font_config=self.fonts, stylesheets=[stylesheet()], cache=self.images)
+        with self.styles.active():
+            return html.render(
+                font_config=self.fonts, stylesheets=[stylesheet()], cache=self.images
+            )
 
 
 _local = threading.local()
