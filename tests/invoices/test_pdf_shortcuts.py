@@ -1,11 +1,14 @@
-"""A shortcut of the batch renderer, and that a reader cannot see it.
+"""Two shortcuts of the batch renderer, and that a reader can see neither.
 
-Computed CSS values are shared between the documents of a renderer (`costshare.pdf_styles`).
-The first test fails loudly when a WeasyPrint upgrade changes what the sharing relies
-on; fix `costshare.pdf_styles` before upgrading. The others check that every kind of
-document the app prints, rendered one after another by one renderer (so later ones
-start from values earlier ones computed), is byte for byte what WeasyPrint writes for
-it alone.
+- Computed CSS values shared between the documents of a renderer (`costshare.pdf_styles`);
+- PDF templates read as XHTML with expat instead of WeasyPrint's HTML parser
+  (`costshare.pdf.read_xhtml`).
+
+The first tests fail loudly when a WeasyPrint upgrade changes what the shortcuts rely
+on; fix `costshare.pdf_styles` or `costshare.pdf` before upgrading. The others check
+that every kind of document the app prints, rendered one after another by one renderer
+(so later ones start from values earlier ones computed), is byte for byte what
+WeasyPrint writes for it alone, and that both parsers read it to the same tree.
 """
 
 from __future__ import annotations
@@ -112,6 +115,59 @@ def documents(app):
         outer.rollback()
         connection.close()
     return pages
+
+
+def tree(element) -> list[tuple]:
+    """Every element of a tree in order: tag, attributes, text and tail."""
+    found = [(element.tag, sorted(element.attrib.items()), element.text, element.tail)]
+    for child in element:
+        found += tree(child)
+    return found
+
+
+def test_a_document_read_as_xhtml_holds_what_weasyprint_sets_when_it_parses(app) -> None:
+    from weasyprint import HTML
+
+    with app.test_request_context():
+        page = sample_invoice_html(lines=1)
+    root = pdf.read_xhtml(page)
+    assert root is not None
+    fetcher = pdf.StaticOnlyFetcher()
+    parsed = HTML(string=page, base_url=pdf.base_url(), url_fetcher=fetcher)
+    built = pdf.html_class().from_tree(root, pdf.base_url(), fetcher)
+    assert sorted(vars(built)) == sorted(vars(parsed)), "HTML.__init__ sets other attributes now"
+    assert (built.base_url, built.media_type) == (parsed.base_url, parsed.media_type)
+    assert tree(built.etree_element) == tree(parsed.etree_element)
+
+
+def test_both_parsers_read_every_pdf_template_to_the_same_tree(documents) -> None:
+    import tinyhtml5
+
+    read = 0
+    for page in documents:
+        root = pdf.read_xhtml(page)
+        if root is None:
+            assert "<svg" in page, "a PDF template is not well-formed XHTML any more"
+            continue
+        read += 1
+        assert tree(root) == tree(tinyhtml5.parse(page, namespace_html_elements=False))
+    assert read >= 7  # every invoice and credit note; statements hold SVG charts
+
+
+def test_what_xhtml_cannot_say_goes_to_the_html_parser() -> None:
+    body = "<body><p>x</p></body></html>"
+    head = "<!DOCTYPE html><html><head><title>t</title></head>"
+    assert pdf.read_xhtml(head + body) is not None
+    for page in (
+        head + "<body><p>x<br></p></body></html>",  # not well-formed XML
+        head + "<body><p>&nbsp;</p></body></html>",  # an HTML entity
+        head + "<body><svg><rect/></svg></body></html>",  # foreign content
+        head + "<body><!-- note --><p>x</p></body></html>",  # a comment
+        head + '<body><p title="two\nlines">x</p></body></html>',  # a line break in a value
+        "<!DOCTYPE html><html><body><p>x</p></body></html>",  # no head
+        head + "<body><p>\x0c</p></body></html>",  # a character XML does not allow
+    ):
+        assert pdf.read_xhtml(page) is None, page
 
 
 def unshared(page: str, fonts) -> bytes:
