@@ -4,10 +4,11 @@ Each invoice has 6 lines with their explanations, the logo, CJK and Latin
 names, and fits one page. The one-call-per-invoice way is timed on samples
 of the same invoices in the same run, in rounds that alternate with the
 batch; the medians are compared. The batch (`costshare.pdf.render_many`:
-one renderer per process — stylesheets, fonts, images — lay out each, write a
-chunk of documents as one PDF, split; a process pool over the cores, forked
-warm; workers leave WeasyPrint's reference cycles to their exit) renders
-all 200. Every batch PDF is checked to be one page reading
+one renderer per process — stylesheets, fonts, images, and the CSS values
+computed for earlier invoices — the template read as XHTML, lay out each,
+write a chunk of documents as one PDF, split; a process pool over the cores,
+forked warm; workers leave WeasyPrint's reference cycles to their exit)
+renders all 200. Every batch PDF is checked to be one page reading
 "Page 1 of 1".
 
 Targets: batch ≤ 0.1 s per invoice, and ≥ 4× faster than one call per invoice.
