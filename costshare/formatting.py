@@ -6,7 +6,8 @@ and Babel's `format_currency` takes ~0.1 ms a call, so `money` writes them itsel
 each currency and locale it learns the shape Babel gives an amount (prefix, suffix,
 separators, grouping) from Babel, checks that shape against Babel on awkward probe
 values, and then writes amounts with plain string operations. Where the check fails (a
-locale with unusual grouping or digits), every amount goes through Babel.
+locale with unusual grouping or digits), every amount goes through Babel. `number`
+(FTE, counts, usage) does the same with Babel's `format_decimal`.
 """
 
 from __future__ import annotations
@@ -96,21 +97,26 @@ class Shape:
             places = max(self.places, -int(amount.normalize().as_tuple().exponent))
         else:
             places = self.places
-        text = f"{abs(amount):.{places}f}"
-        whole, _, fraction = text.partition(".")
-        groups = []
-        if len(whole) > self.primary:
-            groups.append(whole[-self.primary :])
-            whole = whole[: -self.primary]
-            while len(whole) > self.secondary:
-                groups.append(whole[-self.secondary :])
-                whole = whole[: -self.secondary]
-        groups.append(whole)
-        number = self.group.join(reversed(groups))
-        if fraction:
-            number += self.decimal + fraction
+        number = _grouped(f"{abs(amount):.{places}f}", self)
         prefix, suffix = self.negative if amount < 0 else self.positive
         return prefix + number + suffix
+
+
+def _grouped(digits: str, shape: Shape | NumberShape) -> str:
+    """Return plain digits ("1234567.5") with the shape's grouping and decimal symbol."""
+    whole, _, fraction = digits.partition(".")
+    groups = []
+    if len(whole) > shape.primary:
+        groups.append(whole[-shape.primary :])
+        whole = whole[: -shape.primary]
+        while len(whole) > shape.secondary:
+            groups.append(whole[-shape.secondary :])
+            whole = whole[: -shape.secondary]
+    groups.append(whole)
+    number = shape.group.join(reversed(groups))
+    if fraction:
+        number += shape.decimal + fraction
+    return number
 
 
 def _affixes(text: str, number: str) -> tuple[str, str]:
@@ -144,14 +150,74 @@ def number(value: Decimal | int | float | str | None, places: int | None = None)
     """Format a plain number (FTE, counts) with grouping."""
     if value is None or value == "":
         return "—"
-    value = Decimal(str(value))
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
     if places is not None:
         value = value.quantize(Decimal(1).scaleb(-places))
-    elif value == value.to_integral():
-        value = value.quantize(Decimal(1))
-    else:
-        value = value.normalize()
-    return format_decimal(value, locale=_locale(), decimal_quantization=False)
+    locale = _locale()
+    shape = _number_shape(locale)
+    if shape is not None:
+        return shape.write(value)
+    if places is None:
+        value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return babel_number(value, locale)
+
+
+def babel_number(value: Decimal, locale: str) -> str:
+    """Format a number with Babel: what `number` writes, the slow way (and its reference)."""
+    return format_decimal(value, locale=locale, decimal_quantization=False)
+
+
+#: Numbers the learnt shape of a locale must write exactly as Babel does.
+NUMBER_PROBES = (
+    *PROBES,
+    "2.50",
+    "1E+3",
+    "0.000001",
+    "-0",
+    "-0.5",
+    "1234567",
+    "12345678901234567890.5",
+)
+
+
+@dataclass(frozen=True)
+class NumberShape:
+    """How a locale writes plain numbers: every significant decimal, grouped."""
+
+    minus: str
+    group: str
+    decimal: str
+    primary: int
+    secondary: int
+
+    def write(self, value: Decimal) -> str:
+        digits = f"{abs(value).normalize():f}"  # no exponent, no trailing zeros
+        return (self.minus if value.is_signed() else "") + _grouped(digits, self)
+
+
+@lru_cache(maxsize=16)
+def _number_shape(locale: str) -> NumberShape | None:
+    """Return the checked shape of plain numbers in `locale`, or None to use Babel."""
+    try:
+        primary, secondary = Locale.parse(locale).decimal_formats[None].grouping
+        minus, one = babel_number(Decimal(-1), locale), babel_number(Decimal(1), locale)
+        if not minus.endswith(one):
+            return None
+        shape = NumberShape(
+            minus[: -len(one)],
+            get_group_symbol(locale),
+            get_decimal_symbol(locale),
+            primary,
+            secondary,
+        )
+    except (ValueError, KeyError, AttributeError):
+        return None
+    for probe in NUMBER_PROBES:
+        value = Decimal(probe)
+        if shape.write(value) != babel_number(value, locale):
+            return None
+    return shape
 
 
 def percent(value: Decimal | str | None, places: int = 1) -> str:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from costshare.formatting import _shape, babel_money, money, percent
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costshare.formatting import (
+    _number_shape,
+    _shape,
+    babel_money,
+    babel_number,
+    money,
+    number,
+    percent,
+)
 
 LOCALES = ("en_GB", "de_DE", "fr_FR", "zh_CN", "en_IN", "de_CH", "sv_SE")
 CURRENCIES = ("EUR", "JPY", "BHD", "USD", "CNY")
@@ -60,3 +71,42 @@ def test_percentages_are_written_once_and_alike(app) -> None:
         assert percent("0.1676", 0) == "17 %"
         assert percent(Decimal("0.16760")) == "16.8 %"
         assert percent(None) == "—"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    digits=st.integers(min_value=-(10**15), max_value=10**15),
+    exponent=st.integers(min_value=-9, max_value=6),
+    places=st.one_of(st.none(), st.integers(min_value=0, max_value=4)),
+)
+def test_numbers_are_written_as_babel_writes_them_in_every_locale(
+    app, digits: int, exponent: int, places: int | None
+) -> None:
+    value = Decimal(digits).scaleb(exponent)
+    with app.app_context():
+        for locale in LOCALES:
+            app.config["LOCALE"] = locale
+            # What `number` did before it wrote numbers itself: round or trim, then Babel.
+            if places is not None:
+                expected = value.quantize(Decimal(1).scaleb(-places))
+            elif value == value.to_integral():
+                expected = value.quantize(Decimal(1))
+            else:
+                expected = value.normalize()
+            assert number(value, places) == babel_number(expected, locale), (locale, value)
+
+
+def test_numbers_by_hand_and_the_fast_path(app) -> None:
+    with app.app_context():
+        app.config["LOCALE"] = "en_GB"
+        assert number(Decimal("34932")) == "34,932"
+        assert number(Decimal("2000.000000")) == "2,000"
+        assert number("1234.5") == "1,234.5"
+        assert number(Decimal("-0.125"), 2) == "-0.12"  # half even, as Decimal rounds
+        assert number(None) == number("") == "—"
+        app.config["LOCALE"] = "en_IN"
+        assert number(12345678) == "1,23,45,678"
+    for locale in ("en_GB", "de_DE", "fr_FR", "zh_CN", "en_IN", "sv_SE"):
+        assert _number_shape(locale) is not None, locale
+    # Babel writes some Swiss German numbers ungrouped: Babel writes them all there.
+    assert _number_shape("de_CH") is None
