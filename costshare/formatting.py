@@ -238,9 +238,19 @@ def _percent(value: Decimal, places: int, locale: str) -> str:
 
 
 def date(value: dt.date | dt.datetime | None, format: str = "medium") -> str:
+    """Format a date in the consortium's locale ("14 Feb 2026").
+
+    A list of offers or invoices writes the same few dates (terms, deadlines) again and
+    again, and Babel takes ~12 µs a date: each is written once.
+    """
     if value is None:
         return "—"
-    return babel_format_date(value, format=format, locale=_locale())
+    return _date(value, format, _locale())
+
+
+@lru_cache(maxsize=4096)
+def _date(value: dt.date | dt.datetime, format: str, locale: str) -> str:
+    return babel_format_date(value, format=format, locale=locale)
 
 
 def datetime_utc(value: dt.datetime | None) -> str:

@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costshare.formatting import (
+    _date,
     _number_shape,
     _shape,
     babel_money,
     babel_number,
+    date,
     money,
     number,
     percent,
@@ -110,3 +112,22 @@ def test_numbers_by_hand_and_the_fast_path(app) -> None:
         assert _number_shape(locale) is not None, locale
     # Babel writes some Swiss German numbers ungrouped: Babel writes them all there.
     assert _number_shape("de_CH") is None
+
+
+def test_dates_are_written_by_babel_once_each(app) -> None:
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    with app.app_context():
+        for locale in LOCALES:
+            app.config["LOCALE"] = locale
+            for day in (dt.date(2026, 2, 14), dt.date(1999, 12, 31)):
+                for format in ("medium", "long", "short"):
+                    assert date(day, format) == format_date(day, format=format, locale=locale)
+        app.config["LOCALE"] = "en_GB"
+        assert date(dt.date(2026, 2, 14)) == "14 Feb 2026"
+        assert date(None) == "—"
+        hits = _date.cache_info().hits
+        date(dt.date(2026, 2, 14))
+        assert _date.cache_info().hits == hits + 1
