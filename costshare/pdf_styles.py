@@ -57,6 +57,9 @@ class Shared:
     def __init__(self) -> None:
         install()
         self.entries: dict[tuple, Entry] = {}
+        #: id(value) → (value, its key part): a stylesheet's values are the same objects
+        #: in every document, and their key parts are worked out once.
+        self.frozen: dict[int, tuple[Any, Any]] = {}
 
     def entry(self, key: tuple, alive: Any) -> Entry:
         entry = self.entries.get(key)
@@ -65,6 +68,20 @@ class Shared:
                 self.entries.clear()
             entry = self.entries[key] = Entry(alive)
         return entry
+
+    def cascaded_key(self, cascaded: dict[str, Any]) -> tuple:
+        """Return a style's cascaded declarations (name → (value, weight)) as a key part."""
+        frozen = self.frozen
+        parts = []
+        for name, (value, weight) in cascaded.items():
+            known = frozen.get(id(value))
+            if known is None or known[0] is not value:
+                if len(frozen) >= LIMIT:
+                    frozen.clear()
+                known = frozen[id(value)] = (value, _frozen(value))
+            parts.append((name, known[1], _weight(weight)))
+        parts.sort()
+        return tuple(parts)
 
     @contextmanager
     def active(self) -> Iterator[None]:
@@ -92,10 +109,16 @@ def _frozen(value: Any) -> Any:
     return (type(value), value)
 
 
-def _cascaded_key(cascaded: dict[str, Any]) -> tuple:
-    """Return a style's cascaded declarations (name → (value, weight)) as a key part."""
-    items = cascaded.items()
-    return tuple(sorted((name, _frozen(value), _frozen(weight)) for name, (value, weight) in items))
+def _weight(weight: Any) -> Any:
+    """Return a declaration's weight (precedence, layer, specificity) as a key part.
+
+    Weights are only ever compared, so equal numbers of another type do not matter here.
+    """
+    try:
+        precedence, layer, specificity = weight
+        return (precedence, layer, tuple(specificity))
+    except (TypeError, ValueError):
+        return _frozen(weight)
 
 
 _installed = False
@@ -144,7 +167,7 @@ def install() -> None:
                     parent_key = getattr(parent_style, "_shared_key", None)
                     if parent_key is None:
                         return
-                key = (parent_key, pseudo_type, _cascaded_key(cascaded))
+                key = (parent_key, pseudo_type, shared.cascaded_key(cascaded))
                 entry = shared.entry(key, cascaded)
                 self._shared_key, self._shared = key, entry
                 self.update(entry.values)

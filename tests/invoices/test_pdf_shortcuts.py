@@ -221,4 +221,23 @@ def test_the_entries_are_bounded(monkeypatch) -> None:
     shared = pdf_styles.Shared()
     for n in range(10):
         shared.entry(("key", n), None)
-    assert len(shared.entries) <= 3
+        shared.cascaded_key({"width": ([n], (1, None, [0, 0, 0]))})
+    assert len(shared.entries) <= 3 and len(shared.frozen) <= 3
+
+
+def test_a_key_tells_values_apart_by_type_and_keeps_what_it_names_by_identity() -> None:
+    shared = pdf_styles.Shared()
+    weight = (2, float("inf"), (0, 1, 0))
+    one, one_float = (
+        shared.cascaded_key({"x": (1, weight)}),
+        shared.cascaded_key({"x": (1.0, weight)}),
+    )
+    assert one != one_float
+    assert shared.cascaded_key({"x": ((1, "a"), weight)}) == shared.cascaded_key(
+        {"x": ((1, "a"), weight)}
+    )
+    unhashable = [{"a": 1}]
+    key = shared.cascaded_key({"x": (unhashable, weight)})
+    assert key == shared.cascaded_key({"x": (unhashable, weight)})
+    assert key != shared.cascaded_key({"x": ([{"a": 1}], weight)})  # another object
+    assert any(value is unhashable for value, _ in shared.frozen.values())  # kept alive
