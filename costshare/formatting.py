@@ -156,9 +156,9 @@ def number(value: Decimal | int | float | str | None, places: int | None = None)
         value = value.quantize(Decimal(1).scaleb(-places))
     locale = _locale()
     shape = _number_shape(locale)
-    if shape is not None:
+    if shape is not None and value.is_finite():
         return shape.write(value)
-    if places is None:
+    if places is None and value.is_finite():
         value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
     return babel_number(value, locale)
 

@@ -106,6 +106,7 @@ def test_numbers_by_hand_and_the_fast_path(app) -> None:
         assert number("1234.5") == "1,234.5"
         assert number(Decimal("-0.125"), 2) == "-0.12"  # half even, as Decimal rounds
         assert number(None) == number("") == "—"
+        assert number(Decimal("Infinity")) == babel_number(Decimal("Infinity"), "en_GB")
         app.config["LOCALE"] = "en_IN"
         assert number(12345678) == "1,23,45,678"
     for locale in ("en_GB", "de_DE", "fr_FR", "zh_CN", "en_IN", "sv_SE"):
