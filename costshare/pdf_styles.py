@@ -121,6 +121,44 @@ def _weight(weight: Any) -> Any:
         return _frozen(weight)
 
 
+class _Sharing:
+    """What both sharing style classes add to WeasyPrint's: join an entry, record, detach copies.
+
+    Put before WeasyPrint's class in the bases. `SPECIFIED` says whether the style keeps
+    specified values of its own (a computed style does; an anonymous style's are itself).
+    """
+
+    SPECIFIED = True
+    _shared_key: tuple | None = None
+    _shared: Entry | None = None
+
+    def _join(self, parent_key: tuple | None, key_part: tuple, alive: Any) -> None:
+        """Start from the values an earlier style of the same key computed (while sharing)."""
+        shared = getattr(_state, "shared", None)
+        if shared is None or parent_key is None:
+            return
+        key = (parent_key, *key_part)
+        entry = shared.entry(key, alive)
+        self._shared_key, self._shared = key, entry
+        self.update(entry.values)  # type: ignore[attr-defined]
+        if self.SPECIFIED:
+            self.specified.update(entry.specified)  # type: ignore[attr-defined]
+
+    def __missing__(self, key: str) -> Any:
+        value = super().__missing__(key)  # type: ignore[misc]
+        entry = self._shared
+        if entry is not None and key in self:  # type: ignore[operator]
+            entry.values[key] = dict.__getitem__(self, key)  # type: ignore[arg-type]
+            if self.SPECIFIED:
+                entry.specified.update(self.specified)  # type: ignore[attr-defined]
+        return value
+
+    def copy(self) -> Any:
+        copy = super().copy()  # type: ignore[misc]
+        copy._shared_key = copy._shared = None
+        return copy
+
+
 _installed = False
 _install_lock = threading.Lock()
 
@@ -133,12 +171,7 @@ def install() -> None:
             return
         from weasyprint import css
 
-        computed_base, anonymous_base = css.ComputedStyle, css.AnonymousStyle
-
-        class SharingComputedStyle(computed_base):
-            _shared_key: tuple | None = None
-            _shared: Entry | None = None
-
+        class SharingComputedStyle(_Sharing, css.ComputedStyle):
             def __init__(
                 self,
                 parent_style: Any,
@@ -165,53 +198,16 @@ def install() -> None:
                     parent_key: tuple | None = ("root", base_url)
                 else:
                     parent_key = getattr(parent_style, "_shared_key", None)
-                    if parent_key is None:
-                        return
-                key = (parent_key, pseudo_type, shared.cascaded_key(cascaded))
-                entry = shared.entry(key, cascaded)
-                self._shared_key, self._shared = key, entry
-                self.update(entry.values)
-                self.specified.update(entry.specified)
+                if parent_key is not None:
+                    key_part = (pseudo_type, shared.cascaded_key(cascaded))
+                    self._join(parent_key, key_part, cascaded)
 
-            def __missing__(self, key: str) -> Any:
-                value = super().__missing__(key)
-                entry = self._shared
-                if entry is not None and key in self:
-                    entry.values[key] = dict.__getitem__(self, key)
-                    entry.specified.update(self.specified)
-                return value
-
-            def copy(self) -> Any:
-                copy = super().copy()
-                copy._shared_key = copy._shared = None
-                return copy
-
-        class SharingAnonymousStyle(anonymous_base):
-            _shared_key: tuple | None = None
-            _shared: Entry | None = None
+        class SharingAnonymousStyle(_Sharing, css.AnonymousStyle):
+            SPECIFIED = False
 
             def __init__(self, parent_style: Any) -> None:
                 super().__init__(parent_style)
-                shared = getattr(_state, "shared", None)
-                parent_key = getattr(parent_style, "_shared_key", None)
-                if shared is None or parent_key is None:
-                    return
-                key = ("anonymous", parent_key)
-                entry = shared.entry(key, None)
-                self._shared_key, self._shared = key, entry
-                self.update(entry.values)
-
-            def __missing__(self, key: str) -> Any:
-                value = super().__missing__(key)
-                entry = self._shared
-                if entry is not None and key in self:
-                    entry.values[key] = dict.__getitem__(self, key)
-                return value
-
-            def copy(self) -> Any:
-                copy = super().copy()
-                copy._shared_key = copy._shared = None
-                return copy
+                self._join(getattr(parent_style, "_shared_key", None), ("anonymous",), None)
 
         css.ComputedStyle = SharingComputedStyle
         css.AnonymousStyle = SharingAnonymousStyle

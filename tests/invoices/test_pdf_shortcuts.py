@@ -42,7 +42,9 @@ def test_weasyprint_still_has_the_style_classes_the_sharing_extends() -> None:
 
     pdf_styles.install()
     computed, anonymous = css.ComputedStyle, css.AnonymousStyle
-    base_computed, base_anonymous = computed.__mro__[1], anonymous.__mro__[1]
+    # WeasyPrint's own classes, after the sharing mixin in the bases.
+    base_computed, base_anonymous = computed.__mro__[2], anonymous.__mro__[2]
+    assert computed.__mro__[1] is anonymous.__mro__[1] is pdf_styles._Sharing
     assert computed.__name__ == "SharingComputedStyle", "the sharing classes are not installed"
     assert base_computed.__name__ == "ComputedStyle" and issubclass(base_computed, dict)
     assert base_anonymous.__name__ == "AnonymousStyle" and issubclass(base_anonymous, dict)
